@@ -1,0 +1,122 @@
+import { z } from 'zod';
+
+/**
+ * The whole configuration of the service, read from environment variables once at start-up.
+ * Nothing else in the code base reads `process.env`: entry points call `loadConfig()` and pass
+ * the result down.
+ */
+
+const list = (value: string) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().nonnegative();
+
+/** HMAC algorithms would let anyone holding the public JWKS forge tokens; `none` is no signature. */
+const ASYMMETRIC_JWS_ALGORITHMS = [
+  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
+] as const;
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+const EnvSchema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).default('redis://127.0.0.1:6379'),
+    QUEUE_NAME: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only').default('webhook-events'),
+    /** How long a delivery id is remembered: a redelivery inside this window creates no job. */
+    DEDUPE_WINDOW_SECONDS: positiveInt.default(7 * 24 * 3600),
+    /** Failed jobs are kept this long for inspection and replay. */
+    FAILED_JOB_RETENTION_SECONDS: positiveInt.default(30 * 24 * 3600),
+    JOB_ATTEMPTS: positiveInt.default(8),
+    JOB_BACKOFF_MS: positiveInt.default(1000),
+    WORKER_CONCURRENCY: positiveInt.default(10),
+    /** Longest a request waits on the queue before answering 503. */
+    QUEUE_TIMEOUT_MS: positiveInt.default(1000),
+    /** Retry-After sent with a 503 caused by the queue. */
+    RETRY_AFTER_SECONDS: positiveInt.default(5),
+    SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+    WEBHOOK_BODY_LIMIT: positiveInt.default(64 * 1024),
+
+    KAKAO_ISSUER: z.string().min(1).default('https://kauth.kakao.com'),
+    KAKAO_JWKS_URI: httpUrl.default('https://kauth.kakao.com/.well-known/jwks.json'),
+    /** Kakao's `aud` is most likely the REST API key, possibly the app id: any listed value is accepted. */
+    KAKAO_AUDIENCE: z.string().optional().transform((value) => (value ? list(value) : [])),
+    KAKAO_ALGORITHMS: z
+      .string()
+      .default('RS256')
+      .transform(list)
+      .pipe(z.array(z.enum(ASYMMETRIC_JWS_ALGORITHMS, { error: 'only asymmetric JWS algorithms (RS256, ES256, ...) are allowed' })).min(1)),
+    JWKS_TIMEOUT_MS: positiveInt.default(1000),
+    JWKS_COOLDOWN_MS: nonNegativeInt.default(30_000),
+    JWKS_CACHE_MAX_AGE_MS: positiveInt.default(10 * 60_000),
+  })
+  .refine((env) => env.FAILED_JOB_RETENTION_SECONDS >= env.DEDUPE_WINDOW_SECONDS, {
+    path: ['FAILED_JOB_RETENTION_SECONDS'],
+    message: 'must be at least DEDUPE_WINDOW_SECONDS, or a redelivery of a failed event would be queued again',
+  });
+
+type Env = z.output<typeof EnvSchema>;
+
+function toConfig(env: Env) {
+  return {
+    http: { port: env.PORT, host: env.HOST, bodyLimit: env.WEBHOOK_BODY_LIMIT },
+    logLevel: env.LOG_LEVEL,
+    redis: { url: env.REDIS_URL },
+    queue: {
+      name: env.QUEUE_NAME,
+      dedupeWindowSeconds: env.DEDUPE_WINDOW_SECONDS,
+      failedRetentionSeconds: env.FAILED_JOB_RETENTION_SECONDS,
+      attempts: env.JOB_ATTEMPTS,
+      backoffMs: env.JOB_BACKOFF_MS,
+      concurrency: env.WORKER_CONCURRENCY,
+      timeoutMs: env.QUEUE_TIMEOUT_MS,
+      retryAfterSeconds: env.RETRY_AFTER_SECONDS,
+    },
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    /** Present only when KAKAO_AUDIENCE is set: the account status endpoint exists only then. */
+    kakaoAccountStatus:
+      env.KAKAO_AUDIENCE.length > 0
+        ? {
+            issuer: env.KAKAO_ISSUER,
+            audiences: env.KAKAO_AUDIENCE,
+            algorithms: env.KAKAO_ALGORITHMS,
+            jwks: {
+              uri: env.KAKAO_JWKS_URI,
+              timeoutMs: env.JWKS_TIMEOUT_MS,
+              cooldownMs: env.JWKS_COOLDOWN_MS,
+              cacheMaxAgeMs: env.JWKS_CACHE_MAX_AGE_MS,
+            },
+          }
+        : undefined,
+  };
+}
+
+export type Config = Readonly<ReturnType<typeof toConfig>>;
+export type KakaoAccountStatusConfig = NonNullable<Config['kakaoAccountStatus']>;
+
+export class ConfigError extends Error {
+  readonly code = 'ERR_CONFIG_INVALID';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; throws ConfigError listing every problem at once, each with its variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // Empty strings mean "unset", as they do in docker-compose files and shells.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = EnvSchema.safeParse(present);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => `${String(issue.path[0] ?? '(environment)')}: ${issue.message}`),
+    );
+  }
+  return Object.freeze(toConfig(result.data));
+}

@@ -1,0 +1,58 @@
+/**
+ * One error type for everything the receiver refuses or cannot do. `code` is stable (tests,
+ * logs and dashboards key on it), `statusCode` is the HTTP answer, `cause` keeps the original.
+ * The HTTP layer maps these to responses in one place: src/http/error-response.ts.
+ */
+export type ErrorCode =
+  // The request is wrong: the sender must fix something. Nothing is enqueued.
+  | 'ERR_SET_INVALID' // malformed token, missing claim, wrong typ or alg (RFC 8935 invalid_request)
+  | 'ERR_SET_KEY' // bad signature or a kid the issuer's JWKS does not hold (invalid_key)
+  | 'ERR_SET_ISSUER' // iss is not the configured issuer (invalid_issuer)
+  | 'ERR_SET_AUDIENCE' // aud names nobody we accept (invalid_audience)
+  | 'ERR_UNSUPPORTED_MEDIA_TYPE'
+  | 'ERR_BODY_TOO_LARGE'
+  | 'ERR_BAD_REQUEST'
+  // Our side failed: the sender should retry later.
+  | 'ERR_JWKS_UNAVAILABLE'
+  | 'ERR_QUEUE_UNAVAILABLE'
+  | 'ERR_INTERNAL';
+
+export interface ReceiverErrorOptions {
+  cause?: unknown;
+  /** Seconds, sent as Retry-After with 503s. */
+  retryAfter?: number;
+}
+
+export class ReceiverError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+  readonly retryAfter: number | undefined;
+
+  constructor(code: ErrorCode, statusCode: number, message: string, options: ReceiverErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'ReceiverError';
+    this.code = code;
+    this.statusCode = statusCode;
+    this.retryAfter = options.retryAfter;
+  }
+}
+
+/** The sender sent something we refuse (4xx). */
+export const rejected = (code: ErrorCode, message: string, cause?: unknown, statusCode = 400) =>
+  new ReceiverError(code, statusCode, message, { cause });
+
+/** A dependency of ours is down (503): the sender must retry, and nothing was acknowledged. */
+export const unavailable = (code: ErrorCode, message: string, retryAfter: number, cause?: unknown) =>
+  new ReceiverError(code, 503, message, { cause, retryAfter });
+
+/**
+ * Thrown by a handler when retrying cannot help (the input can never be processed). The worker
+ * moves the job straight to failed instead of retrying it.
+ */
+export class PermanentError extends Error {
+  readonly code = 'ERR_HANDLER_PERMANENT';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PermanentError';
+  }
+}

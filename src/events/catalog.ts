@@ -1,0 +1,20 @@
+import type { WebhookEvent } from './envelope.js';
+import { KAKAO_SET_EVENT_TYPES, type KakaoSetEventDataMap } from '../providers/kakao/account-status-events.js';
+
+/**
+ * Every event name a handler can register for, with the type of its `data`. Each provider adds
+ * its map here; the registry refuses names that are not in EVENT_NAMES.
+ */
+export interface EventDataMap extends KakaoSetEventDataMap {}
+
+export type EventName = keyof EventDataMap & string;
+
+/** The event a handler for `N` receives; distributes over unions, so `event.type` narrows `data`. */
+export type EventOf<N extends EventName = EventName> = {
+  [K in N]: WebhookEvent<K, EventDataMap[K]>;
+}[N];
+
+export const EVENT_NAMES: ReadonlySet<string> = new Set<EventName>([
+  ...(Object.keys(KAKAO_SET_EVENT_TYPES) as (keyof typeof KAKAO_SET_EVENT_TYPES)[]),
+  'kakao.unknown',
+]);

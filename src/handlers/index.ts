@@ -1,0 +1,28 @@
+import type { HandlerRegistry } from './registry.js';
+import type { AccountStore } from './built-in/account-store.js';
+import { revokeSessions, SESSION_REVOKING_EVENTS } from './built-in/revoke-sessions.js';
+import { PROFILE_EVENTS, syncProfile } from './built-in/sync-profile.js';
+
+export interface HandlerDeps {
+  accounts: AccountStore;
+}
+
+/**
+ * THE place to add your own handlers. Event names are typed: a misspelled name does not compile,
+ * and `event.data` is typed for the names you register. Handlers may run more than once for one
+ * event (retries), so make them idempotent; throw PermanentError (src/errors.ts) when retrying
+ * cannot help. See README.md, "Adding handlers".
+ */
+export function registerHandlers(registry: HandlerRegistry, deps: HandlerDeps): void {
+  registry.on(SESSION_REVOKING_EVENTS, revokeSessions(deps.accounts));
+  registry.on(PROFILE_EVENTS, syncProfile(deps.accounts));
+
+  // Example: react to one event type.
+  // registry.on('kakao.user-unlinked', async (event, { log }) => {
+  //   log.info({ user: event.subject?.id, reason: event.data.reason }, 'user unlinked the app');
+  // });
+
+  registry.onError((error, { log }) => {
+    log.warn({ eventId: error.event.id, failures: error.errors.length }, 'handler failed');
+  });
+}

@@ -1,0 +1,81 @@
+import { EVENT_NAMES, type EventName, type EventOf } from '../events/catalog.js';
+import { PermanentError } from '../errors.js';
+import { HandlerError, type ErrorHook, type Handler, type HandlerContext } from './types.js';
+
+/**
+ * Typed handler registration in the style of octokit/webhooks.js.
+ *
+ * @example
+ * registry.on('kakao.user-unlinked', async (event, { log }) => {
+ *   log.info({ user: event.subject?.id, reason: event.data.reason }, 'unlinked');
+ * });
+ * registry.on(['kakao.sessions-revoked', 'kakao.credential-change'], revokeSessions);
+ * registry.onAny((event) => audit(event));
+ */
+export interface HandlerRegistry {
+  /** Runs `handler` for each event of the given type(s). Unknown names throw at start-up. */
+  on<N extends EventName>(names: N | readonly N[], handler: Handler<N>): void;
+  /** Runs `handler` for every event, including types this receiver does not know. */
+  onAny(handler: Handler): void;
+  /** Called with every HandlerError; a throwing hook is logged, never fatal. */
+  onError(hook: ErrorHook): void;
+  /** Runs every matching handler concurrently; throws HandlerError if any failed. */
+  receive(event: EventOf, context: HandlerContext): Promise<void>;
+  /** Names that have at least one specific handler (onAny not counted). */
+  handledNames(): EventName[];
+}
+
+export function createHandlerRegistry(): HandlerRegistry {
+  const byName = new Map<EventName, Handler[]>();
+  const any: Handler[] = [];
+  const errorHooks: ErrorHook[] = [];
+
+  return {
+    on(names, handler) {
+      const list = (typeof names === 'string' ? [names] : [...names]) as EventName[];
+      if (list.length === 0) throw new TypeError('on() needs at least one event name');
+      for (const name of list) {
+        if (name === ('*' as string)) throw new TypeError('use onAny(handler) to handle every event, not on("*")');
+        if (!EVENT_NAMES.has(name)) {
+          throw new TypeError(`unknown event name "${name}"; known names are listed in src/events/catalog.ts`);
+        }
+      }
+      for (const name of list) byName.set(name, [...(byName.get(name) ?? []), handler as Handler]);
+    },
+    onAny(handler) {
+      any.push(handler);
+    },
+    onError(hook) {
+      errorHooks.push(hook);
+    },
+    async receive(event, context) {
+      const handlers = [...(byName.get(event.type) ?? []), ...any];
+      if (handlers.length === 0) {
+        context.log.debug('no handler registered for this event type');
+        return;
+      }
+      const results = await Promise.allSettled(handlers.map(async (handler) => handler(event, context)));
+      const failures = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
+      if (failures.length === 0) return;
+
+      const error = new HandlerError(failures, event);
+      for (const hook of errorHooks) {
+        try {
+          await hook(error, context);
+        } catch (hookError) {
+          context.log.error({ err: hookError }, 'an onError hook threw');
+        }
+      }
+      throw error;
+    },
+    handledNames() {
+      return [...byName.keys()];
+    },
+  };
+}
+
+/** True when retrying cannot help: every failure was a PermanentError. */
+export function isPermanent(error: unknown): boolean {
+  if (error instanceof PermanentError) return true;
+  return error instanceof HandlerError && error.errors.length > 0 && error.errors.every(isPermanent);
+}

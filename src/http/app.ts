@@ -1,0 +1,61 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import type { Metrics } from '../metrics.js';
+import type { EventQueue } from '../queue/event-queue.js';
+import type { KeyResolver } from '../providers/kakao/jwks.js';
+import { KAKAO_ACCOUNT_STATUS_PATH, kakaoAccountStatusRoute } from '../providers/kakao/account-status-route.js';
+import { sendError } from './error-response.js';
+import { healthRoutes } from './health-routes.js';
+
+export interface AppDeps {
+  logger: Logger;
+  metrics: Metrics;
+  /** Absent in a worker-only process: then only the health and metrics endpoints exist. */
+  queue?: EventQueue;
+  /** Kakao's JWKS; required when the Kakao account status endpoint is configured. */
+  kakaoKeys?: KeyResolver;
+}
+
+export interface App {
+  app: FastifyInstance;
+  /** "METHOD path" of every webhook endpoint this app serves, for the start-up log. */
+  endpoints: string[];
+}
+
+/** Builds the HTTP app; never listens (src/main.ts does). */
+export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // Behind a load balancer: keep-alive longer than its idle timeout, bounded request time.
+    keepAliveTimeout: 72_000,
+    requestTimeout: 10_000,
+    bodyLimit: config.http.bodyLimit,
+    return503OnClosing: true,
+  });
+  app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+  app.addHook('onResponse', async (request, reply) => {
+    const endpoint = request.routeOptions.url;
+    if (!endpoint?.startsWith('/webhooks/')) return;
+    deps.metrics.requests.inc({ endpoint, status: String(reply.statusCode) });
+    deps.metrics.ackSeconds.observe({ endpoint }, reply.elapsedTime / 1000);
+  });
+
+  await app.register(healthRoutes, { metrics: deps.metrics, queue: deps.queue });
+
+  const endpoints: string[] = [];
+  if (deps.queue) {
+    if (config.kakaoAccountStatus) {
+      if (!deps.kakaoKeys) throw new Error('buildApp: kakaoKeys is required when KAKAO_AUDIENCE is set');
+      await app.register(kakaoAccountStatusRoute, {
+        config: config.kakaoAccountStatus,
+        bodyLimit: config.http.bodyLimit,
+        keys: deps.kakaoKeys,
+        queue: deps.queue,
+        metrics: deps.metrics,
+      });
+      endpoints.push(`POST ${KAKAO_ACCOUNT_STATUS_PATH}`);
+    }
+  }
+  return { app, endpoints };
+}

@@ -1,0 +1,58 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ReceiverError, type ErrorCode } from '../errors.js';
+
+/**
+ * The one place where errors become HTTP answers. 4xx answers say what was wrong; 5xx answers say
+ * only that we failed (details go to the log), and always carry Retry-After so senders retry.
+ */
+interface Described {
+  statusCode: number;
+  code: ErrorCode;
+  message: string;
+  retryAfter?: number;
+}
+
+const FASTIFY_CODES: Record<string, { code: ErrorCode; statusCode: number }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'ERR_BODY_TOO_LARGE', statusCode: 413 },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'ERR_UNSUPPORTED_MEDIA_TYPE', statusCode: 415 },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'ERR_BAD_REQUEST', statusCode: 400 },
+};
+
+export function describeError(error: unknown): Described {
+  if (error instanceof ReceiverError) {
+    return { statusCode: error.statusCode, code: error.code, message: error.message, retryAfter: error.retryAfter };
+  }
+  const fastifyError = error as { code?: string; statusCode?: number; message?: string };
+  const known = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
+  if (known) return { ...known, message: fastifyError.message ?? known.code };
+  const status = fastifyError.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return { statusCode: status, code: 'ERR_BAD_REQUEST', message: fastifyError.message ?? 'bad request' };
+  }
+  return { statusCode: 500, code: 'ERR_INTERNAL', message: 'internal error', retryAfter: 5 };
+}
+
+/** RFC 8935 2.4 error codes, for the SET endpoint. */
+const SET_ERR: Partial<Record<ErrorCode, string>> = {
+  ERR_SET_KEY: 'invalid_key',
+  ERR_SET_ISSUER: 'invalid_issuer',
+  ERR_SET_AUDIENCE: 'invalid_audience',
+};
+
+export type ErrorBodyFormat = 'default' | 'rfc8935';
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown, format: ErrorBodyFormat = 'default') {
+  const described = describeError(error);
+  const { statusCode, code, retryAfter } = described;
+  const message = statusCode >= 500 ? (statusCode === 503 ? 'temporarily unavailable, retry later' : 'internal error') : described.message;
+
+  if (statusCode >= 500) request.log.error({ err: error, code }, 'request failed on our side');
+  else request.log.warn({ code, reason: described.message, cause: (error as Error)?.cause }, 'request refused');
+
+  if (retryAfter !== undefined && statusCode >= 500) reply.header('retry-after', String(retryAfter));
+  reply.code(statusCode).header('content-language', 'en');
+  if (format === 'rfc8935' && statusCode < 500) {
+    return reply.send({ err: SET_ERR[code] ?? 'invalid_request', description: message });
+  }
+  return reply.send({ error: code, message });
+}

@@ -1,0 +1,132 @@
+import { decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey, type ProtectedHeaderParameters } from 'jose';
+import { z } from 'zod';
+import { ReceiverError, rejected } from '../../errors.js';
+
+/**
+ * Verifies a Security Event Token (RFC 8417) pushed per RFC 8935, following the checklist in
+ * ../shared/research/ssf-and-webhook-anchors.md 1.9: cheap header checks first, then jose checks
+ * signature, issuer and audience, then the SET claims are validated. Every failure becomes a
+ * ReceiverError whose code maps to one RFC 8935 error.
+ */
+export interface VerifySetOptions {
+  getKey: JWTVerifyGetKey;
+  issuer: string;
+  audiences: readonly string[];
+  algorithms: readonly string[];
+  /** How far in the future `iat` may be (clock skew). No maximum age: redeliveries can be hours old. */
+  maxFutureSkewSeconds?: number;
+  now?: () => Date;
+  /** Called when a token has no `typ`: accepted, because Kakao's habit is unconfirmed. */
+  onMissingTyp?: () => void;
+}
+
+const eventClaimsSchema = z.record(z.string().min(1), z.looseObject({}));
+
+/** The claims we rely on; every other claim is kept as sent. */
+export const setClaimsSchema = z.looseObject({
+  iss: z.string(),
+  aud: z.union([z.string(), z.array(z.string())]),
+  iat: z.number({ error: 'iat must be a NumericDate' }),
+  jti: z.string({ error: 'jti must be a string' }).min(1, 'jti must not be empty'),
+  events: eventClaimsSchema.refine((events) => Object.keys(events).length > 0, 'events must hold at least one event'),
+  toe: z.number().optional(),
+  txn: z.string().optional(),
+  /** Written `txm` by some of Kakao's examples (kakao.md 8.2). */
+  txm: z.string().optional(),
+  sub: z.union([z.string(), z.number()]).optional(),
+  sub_id: z.looseObject({}).optional(),
+});
+
+export type SetClaims = z.output<typeof setClaimsSchema>;
+
+export interface VerifiedSet {
+  header: ProtectedHeaderParameters;
+  claims: SetClaims;
+}
+
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+$/;
+const invalid = (message: string, cause?: unknown) => rejected('ERR_SET_INVALID', message, cause);
+
+export async function verifySet(body: string, options: VerifySetOptions): Promise<VerifiedSet> {
+  const token = body.trim();
+  if (!COMPACT_JWS.test(token)) {
+    throw invalid(token.split('.').length === 5 ? 'encrypted SETs (JWE) are not accepted' : 'the body is not a compact JWS');
+  }
+  const header = decodeHeader(token);
+  checkHeader(header, options);
+
+  let payload: unknown;
+  try {
+    ({ payload } = await jwtVerify(token, options.getKey, {
+      algorithms: [...options.algorithms],
+      issuer: options.issuer,
+      audience: [...options.audiences],
+      requiredClaims: ['iat', 'jti', 'events'],
+      currentDate: options.now?.(),
+    }));
+  } catch (error) {
+    throw toReceiverError(error);
+  }
+
+  const parsed = setClaimsSchema.safeParse(payload);
+  if (!parsed.success) {
+    throw invalid(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '), parsed.error);
+  }
+  const claims = parsed.data;
+  const nowSeconds = (options.now?.() ?? new Date()).getTime() / 1000;
+  if (claims.iat > nowSeconds + (options.maxFutureSkewSeconds ?? 60)) {
+    throw invalid('iat is in the future');
+  }
+  return { header, claims };
+}
+
+function decodeHeader(token: string): ProtectedHeaderParameters {
+  try {
+    return decodeProtectedHeader(token);
+  } catch (error) {
+    throw invalid('the JWS protected header is not valid base64url JSON', error);
+  }
+}
+
+function checkHeader(header: ProtectedHeaderParameters, options: VerifySetOptions): void {
+  const alg = header.alg;
+  if (typeof alg !== 'string' || !options.algorithms.includes(alg)) {
+    // `none` and HMAC algorithms can never be in the allowlist (see config), so they end here too.
+    throw invalid(`alg ${JSON.stringify(alg ?? null)} is not accepted`);
+  }
+  if (header.typ === undefined) {
+    options.onMissingTyp?.();
+  } else if (normalizeTyp(header.typ) !== 'secevent+jwt') {
+    throw invalid('typ must be secevent+jwt');
+  }
+  if (typeof header.kid !== 'string' || header.kid.length === 0) {
+    throw invalid('the JWS header must name the signing key (kid)');
+  }
+}
+
+/** RFC 7515 4.1.9: `application/` may be omitted and media types are case-insensitive. */
+function normalizeTyp(typ: string): string {
+  const lower = typ.toLowerCase();
+  return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
+}
+
+/** The one place jose's errors become ours; the original stays as `cause`. */
+function toReceiverError(error: unknown): Error {
+  if (error instanceof ReceiverError) return error;
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.reason === 'missing') return invalid(`the ${error.claim} claim is missing`, error);
+    if (error.claim === 'iss') return rejected('ERR_SET_ISSUER', 'the token was issued by an issuer this endpoint does not accept', error);
+    if (error.claim === 'aud') return rejected('ERR_SET_AUDIENCE', 'the token is not addressed to this receiver', error);
+    return invalid(`the ${error.claim} claim is invalid`, error);
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) return rejected('ERR_SET_KEY', 'signature verification failed', error);
+  if (error instanceof errors.JWKInvalid || error instanceof errors.JWKSInvalid) {
+    return rejected('ERR_SET_KEY', 'the published signing key is not usable', error);
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) return invalid('alg is not accepted', error);
+  if (error instanceof errors.JWTExpired) return invalid('the token has expired (exp)', error);
+  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid || error instanceof errors.JOSENotSupported) {
+    return invalid('the token is malformed', error);
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}

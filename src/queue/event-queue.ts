@@ -1,0 +1,74 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { WebhookEvent } from '../events/envelope.js';
+import { unavailable } from '../errors.js';
+
+export interface EventQueueOptions {
+  connection: Redis;
+  name: string;
+  dedupeWindowSeconds: number;
+  failedRetentionSeconds: number;
+  attempts: number;
+  backoffMs: number;
+  /** Longest enqueue() may take before it gives up with a 503. */
+  timeoutMs: number;
+  retryAfterSeconds: number;
+}
+
+/** The receiver's side of the queue: durable enqueue, deduplicated by event id. */
+export interface EventQueue {
+  /** Resolves once every event is stored in Redis; rejects with ERR_QUEUE_UNAVAILABLE otherwise. */
+  enqueue(events: readonly WebhookEvent[]): Promise<void>;
+  /** True when the queue's store answers. */
+  isReady(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export function createEventQueue(options: EventQueueOptions): EventQueue {
+  const queue = new Queue<WebhookEvent, unknown, string>(options.name, {
+    connection: options.connection,
+    defaultJobOptions: {
+      attempts: options.attempts,
+      backoff: { type: 'exponential', delay: options.backoffMs },
+      // Completed jobs are kept for the dedupe window: a job id that still exists is a duplicate
+      // BullMQ ignores, so this retention *is* the dedupe window.
+      removeOnComplete: { age: options.dedupeWindowSeconds },
+      removeOnFail: { age: options.failedRetentionSeconds },
+    },
+  });
+  // Errors surface through enqueue(); the connection's own listener logs them.
+  queue.on('error', () => {});
+
+  const add = (events: readonly WebhookEvent[]) =>
+    events.length === 1
+      ? queue.add(events[0]!.type, events[0]!, { jobId: events[0]!.id })
+      : queue.addBulk(events.map((event) => ({ name: event.type, data: event, opts: { jobId: event.id } })));
+
+  return {
+    async enqueue(events) {
+      if (events.length === 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer from the queue within ${options.timeoutMs} ms`)), options.timeoutMs);
+      });
+      try {
+        await Promise.race([add(events), timeout]);
+      } catch (error) {
+        // A late success is harmless: the sender retries and the job id deduplicates.
+        throw unavailable('ERR_QUEUE_UNAVAILABLE', 'the event queue is unavailable', options.retryAfterSeconds, error);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async isReady() {
+      try {
+        return (await options.connection.ping()) === 'PONG';
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      await queue.close();
+    },
+  };
+}

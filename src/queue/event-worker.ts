@@ -1,0 +1,47 @@
+import { UnrecoverableError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { EventOf } from '../events/catalog.js';
+import { isPermanent, type HandlerRegistry } from '../handlers/registry.js';
+
+export interface EventWorkerOptions {
+  connection: Redis;
+  name: string;
+  registry: HandlerRegistry;
+  log: Logger;
+  concurrency: number;
+}
+
+/**
+ * The only place that knows BullMQ runs the handlers: it turns a job into `(event, context)`,
+ * and a permanent handler failure into BullMQ's UnrecoverableError so the job skips its retries.
+ */
+export function createEventWorker(options: EventWorkerOptions): Worker {
+  const worker = new Worker<EventOf, void, string>(
+    options.name,
+    async (job, _token, signal) => {
+      const event = job.data;
+      const maxAttempts = job.opts.attempts ?? 1;
+      const context = {
+        log: options.log.child({ eventId: event.id, eventType: event.type, attempt: job.attemptsMade + 1 }),
+        attempt: job.attemptsMade + 1,
+        maxAttempts,
+        signal: signal ?? new AbortController().signal,
+      };
+      try {
+        await options.registry.receive(event, context);
+      } catch (error) {
+        if (isPermanent(error)) {
+          context.log.error({ err: error }, 'handler failed permanently; the job goes to failed without retries');
+          throw new UnrecoverableError(error instanceof Error ? error.message : String(error));
+        }
+        const last = context.attempt >= maxAttempts;
+        context.log[last ? 'error' : 'warn']({ err: error }, last ? 'handler failed on the last attempt' : 'handler failed; will retry');
+        throw error;
+      }
+    },
+    { connection: options.connection, concurrency: options.concurrency, autorun: false },
+  );
+  worker.on('error', (error) => options.log.error({ err: error }, 'worker error'));
+  return worker;
+}
