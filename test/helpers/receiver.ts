@@ -1,0 +1,82 @@
+import { Queue } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import { Writable } from 'node:stream';
+import type { Config } from '../../src/config/config.js';
+import { buildApp } from '../../src/http/app.js';
+import { createLogger } from '../../src/logger.js';
+import { createMetrics } from '../../src/metrics.js';
+import { createKeyResolver } from '../../src/providers/kakao/jwks.js';
+import { createEventQueue, type EventQueue } from '../../src/queue/event-queue.js';
+import { createRedisConnection } from '../../src/queue/redis-connection.js';
+import { createTestKey, startJwksServer, type JwksServer, type TestKey } from './kakao-transmitter.js';
+import { testConfig } from './test-config.js';
+
+/** Collects log lines so tests can assert what was logged. */
+export function captureLogs() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { lines, logger: createLogger('debug', stream) };
+}
+
+export interface TestReceiver {
+  app: FastifyInstance;
+  config: Config;
+  key: TestKey;
+  jwks: JwksServer;
+  queue: EventQueue;
+  /** A second view of the queue, for assertions. */
+  inspect: Queue;
+  logs: Record<string, unknown>[];
+  close(): Promise<void>;
+}
+
+/**
+ * The receiver as `buildApp` wires it, against the real Redis and a local JWKS server, driven
+ * through `app.inject()`.
+ */
+export async function startTestReceiver(env: Record<string, string> = {}, options: { warm?: boolean } = {}): Promise<TestReceiver> {
+  const key = await createTestKey('kakao-key-1');
+  const jwks = await startJwksServer([key]);
+  const config = testConfig({ KAKAO_JWKS_URI: jwks.url, ...env });
+  const { lines, logger } = captureLogs();
+  const connection = createRedisConnection(config.redis.url, 'producer', logger);
+  const queue = createEventQueue({ connection, ...config.queue });
+  const keys = createKeyResolver(config.kakaoAccountStatus!.jwks, logger);
+  if (options.warm !== false) await keys.warmUp();
+  const { app } = await buildApp(config, { logger, metrics: createMetrics(), queue, kakaoKeys: keys });
+  await app.ready();
+  const inspect = new Queue(config.queue.name, { connection: { url: config.redis.url } });
+  return {
+    app,
+    config,
+    key,
+    jwks,
+    queue,
+    inspect,
+    logs: lines,
+    async close() {
+      await app.close();
+      await queue.close();
+      await inspect.obliterate({ force: true });
+      await inspect.close();
+      connection.disconnect();
+      await jwks.close();
+    },
+  };
+}
+
+export const SET_CONTENT_TYPE = 'application/secevent+jwt';
+
+export function postSet(app: FastifyInstance, token: string, contentType = SET_CONTENT_TYPE) {
+  return app.inject({
+    method: 'POST',
+    url: '/webhooks/kakao/account-status',
+    headers: { 'content-type': contentType, accept: 'application/json' },
+    payload: token,
+  });
+}

@@ -1,0 +1,19 @@
+import { randomUUID } from 'node:crypto';
+import { loadConfig, type Config } from '../../src/config/config.js';
+import { TEST_AUDIENCE } from './kakao-transmitter.js';
+
+export const REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** A config for one test: its own queue name, port 0, silent logs, fast retries. */
+export function testConfig(env: Record<string, string | undefined> = {}): Config {
+  return loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    REDIS_URL,
+    QUEUE_NAME: `test-${randomUUID()}`,
+    KAKAO_AUDIENCE: TEST_AUDIENCE,
+    JOB_BACKOFF_MS: '50',
+    ...env,
+  });
+}
