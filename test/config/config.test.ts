@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/config.js';
+
+describe('loadConfig', () => {
+  it('has the documented defaults, and no Kakao endpoint without KAKAO_AUDIENCE', () => {
+    const config = loadConfig({});
+    expect(config.http).toEqual({ port: 3000, host: '0.0.0.0', bodyLimit: 64 * 1024 });
+    expect(config.redis.url).toBe('redis://127.0.0.1:6379');
+    expect(config.queue.name).toBe('webhook-events');
+    expect(config.queue.dedupeWindowSeconds).toBe(7 * 24 * 3600);
+    expect(config.logLevel).toBe('info');
+    expect(config.kakaoAccountStatus).toBeUndefined();
+  });
+
+  it('enables Kakao with every listed audience and Kakao defaults', () => {
+    const config = loadConfig({ KAKAO_AUDIENCE: ' rest-key , 123456 ,' });
+    expect(config.kakaoAccountStatus).toMatchObject({
+      issuer: 'https://kauth.kakao.com',
+      audiences: ['rest-key', '123456'],
+      algorithms: ['RS256'],
+      jwks: { uri: 'https://kauth.kakao.com/.well-known/jwks.json', timeoutMs: 1000 },
+    });
+  });
+
+  it('accepts an http JWKS URI (tests serve their own)', () => {
+    expect(loadConfig({ KAKAO_AUDIENCE: 'a', KAKAO_JWKS_URI: 'http://127.0.0.1:9999/jwks' }).kakaoAccountStatus?.jwks.uri).toBe('http://127.0.0.1:9999/jwks');
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ PORT: '', KAKAO_AUDIENCE: '' }).http.port).toBe(3000);
+  });
+
+  it('reports every problem at once, each with its variable', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', REDIS_URL: 'http://x', KAKAO_JWKS_URI: 'ftp://x', KAKAO_ALGORITHMS: 'RS256,HS256', JOB_ATTEMPTS: '0' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.map((p) => p.split(':')[0]);
+    expect(problems.sort()).toEqual(['JOB_ATTEMPTS', 'KAKAO_ALGORITHMS', 'KAKAO_JWKS_URI', 'LOG_LEVEL', 'PORT', 'REDIS_URL']);
+  });
+
+  it.each(['none', 'HS256', 'HS512'])('never allows %s as a SET algorithm', (alg) => {
+    expect(() => loadConfig({ KAKAO_AUDIENCE: 'a', KAKAO_ALGORITHMS: alg })).toThrow(/KAKAO_ALGORITHMS/);
+  });
+
+  it('refuses a failed-job retention shorter than the dedupe window', () => {
+    expect(() => loadConfig({ DEDUPE_WINDOW_SECONDS: '100', FAILED_JOB_RETENTION_SECONDS: '10' })).toThrow(/FAILED_JOB_RETENTION_SECONDS/);
+  });
+});

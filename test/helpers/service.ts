@@ -1,0 +1,55 @@
+import { Queue } from 'bullmq';
+import type { Config } from '../../src/config/config.js';
+import type { EventOf } from '../../src/events/catalog.js';
+import type { HandlerRegistry } from '../../src/handlers/registry.js';
+import { startService, type Role, type Service } from '../../src/service.js';
+import { captureLogs } from './receiver.js';
+
+/** The whole service on a real port, with handlers that record what they receive. */
+export interface RunningService {
+  service: Service;
+  baseUrl: string;
+  received: EventOf[];
+  inspect: Queue;
+  logs: Record<string, unknown>[];
+  close(): Promise<void>;
+}
+
+export async function runService(
+  config: Config,
+  options: { role?: Role; register?: (registry: HandlerRegistry, received: EventOf[]) => void } = {},
+): Promise<RunningService> {
+  const received: EventOf[] = [];
+  const { lines, logger } = captureLogs();
+  const service = await startService(config, {
+    role: options.role ?? 'all',
+    logger,
+    registerHandlers: (registry) => {
+      if (options.register) options.register(registry, received);
+      else registry.onAny((event) => void received.push(event));
+    },
+  });
+  const address = service.app.server.address() as { port: number };
+  const inspect = new Queue(config.queue.name, { connection: { url: config.redis.url } });
+  inspect.on('error', () => {});
+  return {
+    service,
+    baseUrl: `http://127.0.0.1:${address.port}`,
+    received,
+    inspect,
+    logs: lines,
+    async close() {
+      await service.close();
+      await inspect.obliterate({ force: true }).catch(() => {});
+      await inspect.close();
+    },
+  };
+}
+
+export function postSetOverHttp(baseUrl: string, token: string) {
+  return fetch(`${baseUrl}/webhooks/kakao/account-status`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/secevent+jwt', accept: 'application/json' },
+    body: token,
+  });
+}

@@ -1,0 +1,110 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import type { Worker } from 'bullmq';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../../src/config/config.js';
+import type { EventOf } from '../../src/events/catalog.js';
+import { PermanentError } from '../../src/errors.js';
+import { createHandlerRegistry, type HandlerRegistry } from '../../src/handlers/registry.js';
+import { createEventQueue, type EventQueue } from '../../src/queue/event-queue.js';
+import { createEventWorker } from '../../src/queue/event-worker.js';
+import { createRedisConnection } from '../../src/queue/redis-connection.js';
+import { testConfig } from '../helpers/test-config.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const log = pino({ level: 'silent' });
+
+function event(id: string): EventOf {
+  const now = new Date().toISOString();
+  return { id, provider: 'kakao', type: 'kakao.user-unlinked', sourceType: 'uri', subject: { id: '1' }, occurredAt: now, receivedAt: now, data: {} };
+}
+
+/** The worker adapter against real Redis: retries, backoff, permanent failures, retention. */
+describe('event worker', () => {
+  let config: Config;
+  let queue: EventQueue;
+  let worker: Worker;
+  let inspect: Queue;
+  const connections: Redis[] = [];
+
+  async function start(registry: HandlerRegistry, env: Record<string, string> = {}) {
+    config = testConfig(env);
+    const producer = createRedisConnection(config.redis.url, 'producer', log);
+    const consumer = createRedisConnection(config.redis.url, 'worker', log);
+    connections.push(producer, consumer);
+    queue = createEventQueue({ connection: producer, ...config.queue });
+    worker = createEventWorker({ connection: consumer, name: config.queue.name, registry, log, concurrency: 2 });
+    void worker.run();
+    inspect = new Queue(config.queue.name, { connection: { url: config.redis.url } });
+  }
+
+  afterEach(async () => {
+    await worker.close();
+    await queue.close();
+    await inspect.obliterate({ force: true });
+    await inspect.close();
+    for (const connection of connections.splice(0)) connection.disconnect();
+  });
+
+  it('retries a failing handler with exponential backoff until it succeeds', async () => {
+    const registry = createHandlerRegistry();
+    const attempts: { attempt: number; at: number }[] = [];
+    registry.on('kakao.user-unlinked', (_event, { attempt }) => {
+      attempts.push({ attempt, at: Date.now() });
+      if (attempt < 3) throw new Error('downstream not ready');
+    });
+    await start(registry, { JOB_ATTEMPTS: '5', JOB_BACKOFF_MS: '100' });
+    await queue.enqueue([event('kakao-retry-1')]);
+    await waitFor(async () => (await inspect.getCompletedCount()) === 1, { what: 'completion' });
+    expect(attempts.map((a) => a.attempt)).toEqual([1, 2, 3]);
+    const firstGap = attempts[1]!.at - attempts[0]!.at;
+    const secondGap = attempts[2]!.at - attempts[1]!.at;
+    expect(firstGap).toBeGreaterThanOrEqual(90); // 100 ms
+    expect(secondGap).toBeGreaterThanOrEqual(190); // 200 ms: exponential
+  });
+
+  it('gives up after the configured attempts and keeps the failed job for inspection', async () => {
+    const registry = createHandlerRegistry();
+    let calls = 0;
+    registry.on('kakao.user-unlinked', () => {
+      calls += 1;
+      throw new Error('always broken');
+    });
+    await start(registry, { JOB_ATTEMPTS: '2', JOB_BACKOFF_MS: '10' });
+    await queue.enqueue([event('kakao-fail-1')]);
+    await waitFor(async () => (await inspect.getFailedCount()) === 1, { what: 'the job to fail' });
+    expect(calls).toBe(2);
+    const [failed] = await inspect.getFailed();
+    expect(failed!.failedReason).toContain('always broken');
+    expect(failed!.data.id).toBe('kakao-fail-1');
+    expect(failed!.opts.removeOnFail).toEqual({ age: config.queue.failedRetentionSeconds });
+  });
+
+  it('sends a job straight to failed when the handler throws PermanentError', async () => {
+    const registry = createHandlerRegistry();
+    let calls = 0;
+    registry.on('kakao.user-unlinked', () => {
+      calls += 1;
+      throw new PermanentError('this user can never be processed');
+    });
+    await start(registry, { JOB_ATTEMPTS: '5', JOB_BACKOFF_MS: '10' });
+    await queue.enqueue([event('kakao-permanent-1')]);
+    await waitFor(async () => (await inspect.getFailedCount()) === 1, { what: 'the job to fail' });
+    expect(calls).toBe(1);
+  });
+
+  it('keeps completed jobs for the dedupe window, so a redelivery after processing is still a duplicate', async () => {
+    const registry = createHandlerRegistry();
+    let calls = 0;
+    registry.on('kakao.user-unlinked', () => void (calls += 1));
+    await start(registry);
+    await queue.enqueue([event('kakao-dedupe-1')]);
+    await waitFor(async () => (await inspect.getCompletedCount()) === 1, { what: 'completion' });
+    await queue.enqueue([event('kakao-dedupe-1')]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(calls).toBe(1);
+    const [completed] = await inspect.getCompleted();
+    expect(completed!.opts.removeOnComplete).toEqual({ age: 7 * 24 * 3600 });
+  });
+});
