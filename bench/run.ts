@@ -10,7 +10,6 @@ import { pino } from 'pino';
 import { startService } from '../src/service.js';
 import { testConfig } from '../test/helpers/test-config.js';
 import { createTestKey, setClaims, signSet, startJwksServer } from '../test/helpers/kakao-transmitter.js';
-import { Queue } from 'bullmq';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, connections: { type: 'string', default: '16' } } });
 const seconds = Number(values.seconds);
@@ -59,7 +58,7 @@ await run(`Kakao SET, bad signature (refused), ${connections} connections`, {
   body: () => `${same.slice(0, -4)}AAAA`,
 });
 
-const inspect = new Queue(config.queue.name, { connection: { url: config.redis.url } });
+const inspect = service.backend.createQueue(config.queue.name, {});
 const jobs = await inspect.getJobCountByTypes('waiting', 'active', 'completed', 'failed', 'delayed');
 const memory = process.memoryUsage();
 

@@ -1,25 +1,26 @@
 import type { FastifyInstance } from 'fastify';
 import type { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
+import type { EventOf } from './events/catalog.js';
 import { buildApp } from './http/app.js';
 import { createHandlerRegistry, type HandlerRegistry } from './handlers/registry.js';
 import { registerHandlers as registerDefaultHandlers } from './handlers/index.js';
-import { createRedisAccountStore } from './handlers/built-in/account-store.js';
 import { createMetrics } from './metrics.js';
 import { createKeyResolver } from './providers/kakao/jwks.js';
+import type { QueueBackend } from './queue/backend.js';
+import { createBackend } from './queue/create-backend.js';
 import { createEventQueue, type EventQueue } from './queue/event-queue.js';
 import { createEventWorker } from './queue/event-worker.js';
-import { createRedisConnection } from './queue/redis-connection.js';
 
 export type Role = 'all' | 'receiver' | 'worker';
 
 export interface Service {
   app: FastifyInstance;
-  worker?: Worker;
+  backend: QueueBackend;
+  worker?: Worker<EventOf, void, string>;
   registry?: HandlerRegistry;
-  /** Stops taking requests, lets active jobs finish, closes connections. */
+  /** Stops taking requests, lets active jobs finish, closes the store. */
   close(): Promise<void>;
 }
 
@@ -28,6 +29,8 @@ export interface StartOptions {
   logger: Logger;
   /** Replaces src/handlers/index.ts (tests register their own handlers). */
   registerHandlers?: typeof registerDefaultHandlers;
+  /** An already open store, shared with the caller, who closes it (tests). */
+  backend?: QueueBackend;
 }
 
 /**
@@ -37,38 +40,32 @@ export interface StartOptions {
 export async function startService(config: Config, options: StartOptions): Promise<Service> {
   const { logger, role } = options;
   const metrics = createMetrics();
-  const connections: Redis[] = [];
+  const backend = options.backend ?? (await createBackend(config.store, logger.child({ component: 'store' })));
   let queue: EventQueue | undefined;
-  let worker: Worker | undefined;
+  let worker: Worker<EventOf, void, string> | undefined;
   let registry: HandlerRegistry | undefined;
-  const endpoints: string[] = [];
 
   const kakaoKeys = config.kakaoAccountStatus
     ? createKeyResolver(config.kakaoAccountStatus.jwks, logger.child({ component: 'kakao-jwks' }))
     : undefined;
 
   if (role !== 'worker') {
-    const producer = createRedisConnection(config.redis.url, 'producer', logger);
-    connections.push(producer);
-    queue = createEventQueue({ connection: producer, ...config.queue });
+    queue = createEventQueue({ backend, ...config.queue });
     if (kakaoKeys) await kakaoKeys.warmUp();
   }
 
-  const { app, endpoints: served } = await buildApp(config, {
+  const { app, endpoints } = await buildApp(config, {
     logger,
     metrics,
     ...(queue ? { queue } : {}),
     ...(kakaoKeys ? { kakaoKeys } : {}),
   });
-  endpoints.push(...served);
 
   if (role !== 'receiver') {
-    const connection = createRedisConnection(config.redis.url, 'worker', logger);
-    connections.push(connection);
     registry = createHandlerRegistry();
-    (options.registerHandlers ?? registerDefaultHandlers)(registry, { accounts: createRedisAccountStore(connection) });
+    (options.registerHandlers ?? registerDefaultHandlers)(registry, { accounts: backend.accountStore() });
     worker = createEventWorker({
-      connection,
+      backend,
       name: config.queue.name,
       registry,
       log: logger.child({ component: 'worker' }),
@@ -81,23 +78,30 @@ export async function startService(config: Config, options: StartOptions): Promi
 
   await app.listen({ port: config.http.port, host: config.http.host });
   logger.info(
-    { role, queue: config.queue.name, endpoints, handled: registry?.handledNames() },
+    { role, store: backend.kind, queue: config.queue.name, endpoints, handled: registry?.handledNames() },
     endpoints.length > 0
       ? `webhook endpoints enabled: ${endpoints.join(', ')}`
       : role === 'worker'
         ? 'worker running; HTTP serves /healthz only'
         : 'no webhook endpoint is configured: set KAKAO_AUDIENCE (see README.md)',
   );
+  logger.info(
+    { store: backend.kind },
+    backend.kind === 'embedded'
+      ? `events are stored in ${backend.description}. For production, or to run receivers and workers as separate processes, set REDIS_URL=redis://... (recommended) or DATABASE_URL=postgres://...`
+      : `events are stored in ${backend.description}`,
+  );
 
   return {
     app,
+    backend,
     worker,
     registry,
     async close() {
       await app.close(); // new requests get 503 while in-flight ones finish
       await worker?.close(); // waits for active jobs
       await queue?.close();
-      await Promise.allSettled(connections.map((connection) => connection.quit()));
+      if (!options.backend) await backend.close();
     },
   };
 }

@@ -27,7 +27,10 @@ const EnvSchema = z
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     HOST: z.string().min(1).default('0.0.0.0'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).default('redis://127.0.0.1:6379'),
+    /** Where events are stored: Redis if REDIS_URL is set, else PostgreSQL if DATABASE_URL is, else embedded. */
+    REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).optional(),
+    DATA_DIR: z.string().min(1).default('./data'),
     QUEUE_NAME: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only').default('webhook-events'),
     /** How long a delivery id is remembered: a redelivery inside this window creates no job. */
     DEDUPE_WINDOW_SECONDS: positiveInt.default(7 * 24 * 3600),
@@ -56,6 +59,10 @@ const EnvSchema = z
     JWKS_COOLDOWN_MS: nonNegativeInt.default(30_000),
     JWKS_CACHE_MAX_AGE_MS: positiveInt.default(10 * 60_000),
   })
+  .refine((env) => !(env.REDIS_URL && env.DATABASE_URL), {
+    path: ['DATABASE_URL'],
+    message: 'set REDIS_URL or DATABASE_URL, not both: events go to exactly one store',
+  })
   .refine((env) => env.FAILED_JOB_RETENTION_SECONDS >= env.DEDUPE_WINDOW_SECONDS, {
     path: ['FAILED_JOB_RETENTION_SECONDS'],
     message: 'must be at least DEDUPE_WINDOW_SECONDS, or a redelivery of a failed event would be queued again',
@@ -63,11 +70,22 @@ const EnvSchema = z
 
 type Env = z.output<typeof EnvSchema>;
 
+export type StoreConfig =
+  | { kind: 'redis'; url: string }
+  | { kind: 'postgres'; url: string }
+  | { kind: 'embedded'; dataDir: string };
+
+function storeOf(env: Env): StoreConfig {
+  if (env.REDIS_URL) return { kind: 'redis', url: env.REDIS_URL };
+  if (env.DATABASE_URL) return { kind: 'postgres', url: env.DATABASE_URL };
+  return { kind: 'embedded', dataDir: env.DATA_DIR };
+}
+
 function toConfig(env: Env) {
   return {
     http: { port: env.PORT, host: env.HOST, bodyLimit: env.WEBHOOK_BODY_LIMIT },
     logLevel: env.LOG_LEVEL,
-    redis: { url: env.REDIS_URL },
+    store: storeOf(env),
     queue: {
       name: env.QUEUE_NAME,
       dedupeWindowSeconds: env.DEDUPE_WINDOW_SECONDS,

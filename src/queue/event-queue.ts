@@ -1,10 +1,9 @@
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { WebhookEvent } from '../events/envelope.js';
 import { unavailable } from '../errors.js';
+import type { JobQueue, QueueBackend } from './backend.js';
 
 export interface EventQueueOptions {
-  connection: Redis;
+  backend: QueueBackend;
   name: string;
   dedupeWindowSeconds: number;
   failedRetentionSeconds: number;
@@ -17,7 +16,7 @@ export interface EventQueueOptions {
 
 /** The receiver's side of the queue: durable enqueue, deduplicated by event id. */
 export interface EventQueue {
-  /** Resolves once every event is stored in Redis; rejects with ERR_QUEUE_UNAVAILABLE otherwise. */
+  /** Resolves once every event is stored; rejects with ERR_QUEUE_UNAVAILABLE otherwise. */
   enqueue(events: readonly WebhookEvent[]): Promise<void>;
   /** True when the queue's store answers. */
   isReady(): Promise<boolean>;
@@ -25,19 +24,24 @@ export interface EventQueue {
 }
 
 export function createEventQueue(options: EventQueueOptions): EventQueue {
-  const queue = new Queue<WebhookEvent, unknown, string>(options.name, {
-    connection: options.connection,
-    defaultJobOptions: {
-      attempts: options.attempts,
-      backoff: { type: 'exponential', delay: options.backoffMs },
-      // Completed jobs are kept for the dedupe window: a job id that still exists is a duplicate
-      // BullMQ ignores, so this retention *is* the dedupe window.
-      removeOnComplete: { age: options.dedupeWindowSeconds },
-      removeOnFail: { age: options.failedRetentionSeconds },
-    },
-  });
-  // Errors surface through enqueue(); the connection's own listener logs them.
-  queue.on('error', () => {});
+  const { backend } = options;
+  const defaultJobOptions = {
+    attempts: options.attempts,
+    backoff: { type: 'exponential', delay: options.backoffMs },
+    // Completed jobs are kept for the dedupe window: a job id that still exists is a duplicate
+    // BullMQ ignores, so this retention *is* the dedupe window.
+    removeOnComplete: { age: options.dedupeWindowSeconds },
+    removeOnFail: { age: options.failedRetentionSeconds },
+  };
+  const open = () => {
+    const queue = backend.createQueue(options.name, defaultJobOptions);
+    queue.on('error', () => {}); // surfaced through enqueue(); the backend logs its connection
+    return queue;
+  };
+  let queue: JobQueue = open();
+  // BullMQ's PostgreSQL queue caches a failed first connection forever (measured with bullmq
+  // 6.7): until one add has succeeded, a failure replaces the queue so a later retry can succeed.
+  let everStored = false;
 
   const add = (events: readonly WebhookEvent[]) =>
     events.length === 1
@@ -53,7 +57,13 @@ export function createEventQueue(options: EventQueueOptions): EventQueue {
       });
       try {
         await Promise.race([add(events), timeout]);
+        everStored = true;
       } catch (error) {
+        if (!everStored) {
+          const broken = queue;
+          queue = open();
+          void broken.close().catch(() => {});
+        }
         // A late success is harmless: the sender retries and the job id deduplicates.
         throw unavailable('ERR_QUEUE_UNAVAILABLE', 'the event queue is unavailable', options.retryAfterSeconds, error);
       } finally {
@@ -61,10 +71,14 @@ export function createEventQueue(options: EventQueueOptions): EventQueue {
       }
     },
     async isReady() {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), options.timeoutMs);
+      });
       try {
-        return (await options.connection.ping()) === 'PONG';
-      } catch {
-        return false;
+        return await Promise.race([backend.ping(), timeout]);
+      } finally {
+        clearTimeout(timer);
       }
     },
     async close() {

@@ -1,11 +1,11 @@
-import { UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { UnrecoverableError, type Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { EventOf } from '../events/catalog.js';
 import { isPermanent, type HandlerRegistry } from '../handlers/registry.js';
+import type { QueueBackend } from './backend.js';
 
 export interface EventWorkerOptions {
-  connection: Redis;
+  backend: QueueBackend;
   name: string;
   registry: HandlerRegistry;
   log: Logger;
@@ -16,8 +16,8 @@ export interface EventWorkerOptions {
  * The only place that knows BullMQ runs the handlers: it turns a job into `(event, context)`,
  * and a permanent handler failure into BullMQ's UnrecoverableError so the job skips its retries.
  */
-export function createEventWorker(options: EventWorkerOptions): Worker {
-  const worker = new Worker<EventOf, void, string>(
+export function createEventWorker(options: EventWorkerOptions): Worker<EventOf, void, string> {
+  const worker = options.backend.createWorker(
     options.name,
     async (job, _token, signal) => {
       const event = job.data;
@@ -40,7 +40,7 @@ export function createEventWorker(options: EventWorkerOptions): Worker {
         throw error;
       }
     },
-    { connection: options.connection, concurrency: options.concurrency, autorun: false },
+    { concurrency: options.concurrency },
   );
   worker.on('error', (error) => options.log.error({ err: error }, 'worker error'));
   return worker;

@@ -5,7 +5,7 @@ describe('loadConfig', () => {
   it('has the documented defaults, and no Kakao endpoint without KAKAO_AUDIENCE', () => {
     const config = loadConfig({});
     expect(config.http).toEqual({ port: 3000, host: '0.0.0.0', bodyLimit: 64 * 1024 });
-    expect(config.redis.url).toBe('redis://127.0.0.1:6379');
+    expect(config.store).toEqual({ kind: 'embedded', dataDir: './data' });
     expect(config.queue.name).toBe('webhook-events');
     expect(config.queue.dedupeWindowSeconds).toBe(7 * 24 * 3600);
     expect(config.logLevel).toBe('info');
@@ -20,6 +20,14 @@ describe('loadConfig', () => {
       algorithms: ['RS256'],
       jwks: { uri: 'https://kauth.kakao.com/.well-known/jwks.json', timeoutMs: 1000 },
     });
+  });
+
+  it('stores events in Redis when REDIS_URL is set, in PostgreSQL when DATABASE_URL is, else embedded in DATA_DIR', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://r:6379' }).store).toEqual({ kind: 'redis', url: 'redis://r:6379' });
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@db/x' }).store).toEqual({ kind: 'postgres', url: 'postgres://u@db/x' });
+    expect(loadConfig({ DATA_DIR: '/var/lib/receiver' }).store).toEqual({ kind: 'embedded', dataDir: '/var/lib/receiver' });
+    expect(() => loadConfig({ REDIS_URL: 'redis://r', DATABASE_URL: 'postgres://db/x' })).toThrow(/not both/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://db/x' })).toThrow(/DATABASE_URL/);
   });
 
   it('accepts an http JWKS URI (tests serve their own)', () => {

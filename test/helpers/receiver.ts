@@ -1,15 +1,17 @@
-import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll } from 'vitest';
 import { Writable } from 'node:stream';
 import type { Config } from '../../src/config/config.js';
 import { buildApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
 import { createKeyResolver } from '../../src/providers/kakao/jwks.js';
+import type { JobQueue } from '../../src/queue/backend.js';
 import { createEventQueue, type EventQueue } from '../../src/queue/event-queue.js';
-import { createRedisConnection } from '../../src/queue/redis-connection.js';
+import { DEFAULT_BACKEND, openTestBackend, type TestBackend } from './backends.js';
 import { createTestKey, startJwksServer, type JwksServer, type TestKey } from './kakao-transmitter.js';
 import { testConfig } from './test-config.js';
+import { atMost } from './wait-for.js';
 
 /** Collects log lines so tests can assert what was logged. */
 export function captureLogs() {
@@ -30,27 +32,43 @@ export interface TestReceiver {
   jwks: JwksServer;
   queue: EventQueue;
   /** A second view of the queue, for assertions. */
-  inspect: Queue;
+  inspect: JobQueue;
   logs: Record<string, unknown>[];
   close(): Promise<void>;
 }
 
+/** Opens one store for the test file (before all tests) and closes it after them. */
+export function useTestBackend(kind = DEFAULT_BACKEND): () => TestBackend {
+  let store: TestBackend | undefined;
+  beforeAll(async () => {
+    store = await openTestBackend(kind);
+  }, 60_000);
+  afterAll(async () => {
+    await store?.close();
+  });
+  return () => store!;
+}
+
 /**
- * The receiver as `buildApp` wires it, against the real Redis and a local JWKS server, driven
+ * The receiver as `buildApp` wires it, against a real store and a local JWKS server, driven
  * through `app.inject()`.
  */
-export async function startTestReceiver(env: Record<string, string> = {}, options: { warm?: boolean } = {}): Promise<TestReceiver> {
+export async function startTestReceiver(
+  store: TestBackend,
+  env: Record<string, string | undefined> = {},
+  options: { warm?: boolean } = {},
+): Promise<TestReceiver> {
   const key = await createTestKey('kakao-key-1');
   const jwks = await startJwksServer([key]);
-  const config = testConfig({ KAKAO_JWKS_URI: jwks.url, ...env });
+  const config = testConfig({ KAKAO_JWKS_URI: jwks.url, ...store.env, ...env });
   const { lines, logger } = captureLogs();
-  const connection = createRedisConnection(config.redis.url, 'producer', logger);
-  const queue = createEventQueue({ connection, ...config.queue });
+  const queue = createEventQueue({ backend: store.backend, ...config.queue });
   const keys = createKeyResolver(config.kakaoAccountStatus!.jwks, logger);
   if (options.warm !== false) await keys.warmUp();
   const { app } = await buildApp(config, { logger, metrics: createMetrics(), queue, kakaoKeys: keys });
   await app.ready();
-  const inspect = new Queue(config.queue.name, { connection: { url: config.redis.url } });
+  const inspect = store.backend.createQueue(config.queue.name, {});
+  inspect.on('error', () => {});
   return {
     app,
     config,
@@ -62,9 +80,8 @@ export async function startTestReceiver(env: Record<string, string> = {}, option
     async close() {
       await app.close();
       await queue.close();
-      await inspect.obliterate({ force: true });
-      await inspect.close();
-      connection.disconnect();
+      await atMost(inspect.obliterate({ force: true }));
+      await atMost(inspect.close());
       await jwks.close();
     },
   };

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig, type Config } from '../../src/config/config.js';
+import { TEST_REDIS_URL } from './backends.js';
 import { TEST_AUDIENCE } from './kakao-transmitter.js';
-
-export const REDIS_URL = 'redis://127.0.0.1:6379';
 
 /** A config for one test: its own queue name, port 0, silent logs, fast retries. */
 export function testConfig(env: Record<string, string | undefined> = {}): Config {
@@ -10,7 +9,7 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
-    REDIS_URL,
+    REDIS_URL: TEST_REDIS_URL,
     QUEUE_NAME: `test-${randomUUID()}`,
     KAKAO_AUDIENCE: TEST_AUDIENCE,
     JOB_BACKOFF_MS: '50',

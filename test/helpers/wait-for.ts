@@ -10,3 +10,10 @@ export async function waitFor<T>(check: () => T | Promise<T>, { timeoutMs = 10_0
     await sleep(intervalMs);
   }
 }
+
+/** Waits for `promise` at most `ms`; for cleanup that may hang against a store that is down. */
+export async function atMost(promise: Promise<unknown>, ms = 2000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise.catch(() => {}), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}

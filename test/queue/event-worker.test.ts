@@ -1,15 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import type { Worker } from 'bullmq';
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Config } from '../../src/config/config.js';
 import type { EventOf } from '../../src/events/catalog.js';
 import { PermanentError } from '../../src/errors.js';
 import { createHandlerRegistry, type HandlerRegistry } from '../../src/handlers/registry.js';
+import type { JobQueue } from '../../src/queue/backend.js';
 import { createEventQueue, type EventQueue } from '../../src/queue/event-queue.js';
 import { createEventWorker } from '../../src/queue/event-worker.js';
-import { createRedisConnection } from '../../src/queue/redis-connection.js';
+import { BACKENDS } from '../helpers/backends.js';
+import { useTestBackend } from '../helpers/receiver.js';
 import { testConfig } from '../helpers/test-config.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -20,23 +20,20 @@ function event(id: string): EventOf {
   return { id, provider: 'kakao', type: 'kakao.user-unlinked', sourceType: 'uri', subject: { id: '1' }, occurredAt: now, receivedAt: now, data: {} };
 }
 
-/** The worker adapter against real Redis: retries, backoff, permanent failures, retention. */
-describe('event worker', () => {
+/** The worker adapter against each real store: retries, backoff, permanent failures, retention. */
+describe.each(BACKENDS)('event worker on %s', (kind) => {
+  const store = useTestBackend(kind);
   let config: Config;
   let queue: EventQueue;
   let worker: Worker;
-  let inspect: Queue;
-  const connections: Redis[] = [];
+  let inspect: JobQueue;
 
   async function start(registry: HandlerRegistry, env: Record<string, string> = {}) {
-    config = testConfig(env);
-    const producer = createRedisConnection(config.redis.url, 'producer', log);
-    const consumer = createRedisConnection(config.redis.url, 'worker', log);
-    connections.push(producer, consumer);
-    queue = createEventQueue({ connection: producer, ...config.queue });
-    worker = createEventWorker({ connection: consumer, name: config.queue.name, registry, log, concurrency: 2 });
+    config = testConfig({ ...store().env, ...env });
+    queue = createEventQueue({ backend: store().backend, ...config.queue });
+    worker = createEventWorker({ backend: store().backend, name: config.queue.name, registry, log, concurrency: 2 }) as unknown as Worker;
     void worker.run();
-    inspect = new Queue(config.queue.name, { connection: { url: config.redis.url } });
+    inspect = store().backend.createQueue(config.queue.name, {});
   }
 
   afterEach(async () => {
@@ -44,7 +41,6 @@ describe('event worker', () => {
     await queue.close();
     await inspect.obliterate({ force: true });
     await inspect.close();
-    for (const connection of connections.splice(0)) connection.disconnect();
   });
 
   it('retries a failing handler with exponential backoff until it succeeds', async () => {
@@ -102,7 +98,7 @@ describe('event worker', () => {
     await queue.enqueue([event('kakao-dedupe-1')]);
     await waitFor(async () => (await inspect.getCompletedCount()) === 1, { what: 'completion' });
     await queue.enqueue([event('kakao-dedupe-1')]);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await new Promise((resolve) => setTimeout(resolve, 500));
     expect(calls).toBe(1);
     const [completed] = await inspect.getCompleted();
     expect(completed!.opts.removeOnComplete).toEqual({ age: 7 * 24 * 3600 });

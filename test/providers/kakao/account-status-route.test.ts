@@ -1,12 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestKey, KAKAO_ISSUER, setClaims, signSet, TEST_AUDIENCE, UNLINKED, unsignedToken } from '../../helpers/kakao-transmitter.js';
-import { postSet, startTestReceiver, type TestReceiver } from '../../helpers/receiver.js';
+import { DEFAULT_BACKEND, openUnavailableBackend } from '../../helpers/backends.js';
+import { atMost } from '../../helpers/wait-for.js';
+import { postSet, startTestReceiver, useTestBackend, type TestReceiver } from '../../helpers/receiver.js';
 
 /** Every branch of POST /webhooks/kakao/account-status (issue 2, point 4), through app.inject(). */
 describe('POST /webhooks/kakao/account-status', () => {
+  const store = useTestBackend();
   let r: TestReceiver;
   beforeEach(async () => {
-    r = await startTestReceiver({ KAKAO_AUDIENCE: `other-app,${TEST_AUDIENCE}` });
+    r = await startTestReceiver(store(), { KAKAO_AUDIENCE: `other-app,${TEST_AUDIENCE}` });
   });
   afterEach(async () => {
     await r.close();
@@ -181,7 +184,7 @@ describe('POST /webhooks/kakao/account-status', () => {
     });
 
     it('400 invalid_key for a kid that a fresh JWKS fetch shows is absent', async () => {
-      const r2 = await startTestReceiver({ JWKS_COOLDOWN_MS: '0' });
+      const r2 = await startTestReceiver(store(), { JWKS_COOLDOWN_MS: '0' });
       try {
         const stranger = await createTestKey('not-published');
         const before = r2.jwks.requests;
@@ -231,7 +234,7 @@ describe('POST /webhooks/kakao/account-status', () => {
     });
 
     it('after the cooldown, a rotated key is fetched and the retry is accepted', async () => {
-      const r2 = await startTestReceiver({ JWKS_COOLDOWN_MS: '300' });
+      const r2 = await startTestReceiver(store(), { JWKS_COOLDOWN_MS: '300' });
       try {
         const rotated = await createTestKey('rotated-in');
         const token = await signSet(rotated, setClaims());
@@ -245,7 +248,7 @@ describe('POST /webhooks/kakao/account-status', () => {
     });
 
     it('the JWKS unreachable while the key is unknown, within the time limit', async () => {
-      const r2 = await startTestReceiver({ JWKS_COOLDOWN_MS: '0' }, { warm: false });
+      const r2 = await startTestReceiver(store(), { JWKS_COOLDOWN_MS: '0' }, { warm: false });
       try {
         r2.jwks.mode = 'hang';
         const started = Date.now();
@@ -263,7 +266,7 @@ describe('POST /webhooks/kakao/account-status', () => {
     });
 
     it('keeps verifying with cached keys when the cache is stale and the JWKS is down', async () => {
-      const r2 = await startTestReceiver({ JWKS_CACHE_MAX_AGE_MS: '1', JWKS_COOLDOWN_MS: '0' });
+      const r2 = await startTestReceiver(store(), { JWKS_CACHE_MAX_AGE_MS: '1', JWKS_COOLDOWN_MS: '0' });
       try {
         r2.jwks.mode = 'error';
         await new Promise((resolve) => setTimeout(resolve, 5));
@@ -274,7 +277,8 @@ describe('POST /webhooks/kakao/account-status', () => {
     });
 
     it('the queue unavailable', async () => {
-      const r2 = await startTestReceiver({ REDIS_URL: 'redis://127.0.0.1:1' });
+      const down = await openUnavailableBackend(DEFAULT_BACKEND);
+      const r2 = await startTestReceiver(down);
       try {
         const started = Date.now();
         const response = await postSet(r2.app, await signSet(r2.key, setClaims()));
@@ -283,9 +287,8 @@ describe('POST /webhooks/kakao/account-status', () => {
         expect(response.headers['retry-after']).toBe('5');
         expect(response.json()).toEqual({ error: 'ERR_QUEUE_UNAVAILABLE', message: 'temporarily unavailable, retry later' });
       } finally {
-        await r2.app.close();
-        await r2.queue.close().catch(() => {});
-        await r2.jwks.close();
+        await atMost(r2.close());
+        await atMost(down.close());
       }
     });
   });

@@ -1,0 +1,43 @@
+import type { DefaultJobOptions, Processor, Queue, Worker } from 'bullmq';
+import type { EventOf } from '../events/catalog.js';
+import type { WebhookEvent } from '../events/envelope.js';
+import type { AccountStore } from '../handlers/built-in/account-store.js';
+
+/**
+ * Where events are stored: Redis, PostgreSQL, or PostgreSQL embedded in this process (PGlite).
+ * All three are BullMQ backends, so jobs, ids, retries and retention behave the same; a backend
+ * only knows how to build BullMQ's queue and worker for its store.
+ */
+export type BackendKind = 'redis' | 'postgres' | 'embedded';
+
+/**
+ * BullMQ's Queue. Its class is the same for every backend; only its type parameters name the
+ * backend, so the PostgreSQL one is cast to this type.
+ */
+export type JobQueue = Queue<WebhookEvent, unknown, string>;
+
+export type EventProcessor = Processor<EventOf, void, string>;
+
+export interface QueueBackend {
+  readonly kind: BackendKind;
+  /** Where events go, for the start-up log; never holds a password. */
+  readonly description: string;
+  createQueue(name: string, defaultJobOptions: DefaultJobOptions): JobQueue;
+  createWorker(name: string, processor: EventProcessor, options: { concurrency: number }): Worker<EventOf, void, string>;
+  /** True when the store answers within the request budget. */
+  ping(): Promise<boolean>;
+  /** Where the built-in handlers record revocations and profiles. */
+  accountStore(): AccountStore;
+  close(): Promise<void>;
+}
+
+/** A password in a URL never reaches a log line. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}

@@ -1,0 +1,29 @@
+import type { Logger } from 'pino';
+import type { QueueBackend } from '../backend.js';
+import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { createPostgresQueueBackend } from './postgres-backend.js';
+
+/**
+ * The default when neither REDIS_URL nor DATABASE_URL is set: BullMQ's PostgreSQL backend on
+ * PGlite in this process, stored in DATA_DIR. Durable across crashes; one process only.
+ */
+export async function createEmbeddedBackend(dataDir: string, log: Logger): Promise<QueueBackend> {
+  const started = Date.now();
+  const embedded = await startEmbeddedPostgres(dataDir);
+  log.info({ dataDir: embedded.dataDir, ms: Date.now() - started }, 'embedded queue store opened');
+  try {
+    return await createPostgresQueueBackend(
+    {
+      connection: embedded.connection,
+      description: `the embedded store in ${embedded.dataDir}`,
+      drainDelaySeconds: 0.2,
+      sharedPoolSize: 2,
+      onClose: () => embedded.close(),
+    },
+    log,
+    );
+  } catch (error) {
+    await embedded.close();
+    throw error;
+  }
+}

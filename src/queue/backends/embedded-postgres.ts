@@ -1,0 +1,60 @@
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { PgTarget } from './postgres-backend.js';
+import { lockDataDir } from './data-dir-lock.js';
+
+/**
+ * PostgreSQL compiled to WebAssembly (PGlite), running in this process and storing its data in
+ * DATA_DIR, exposed to the `pg` driver on a unix socket so BullMQ's PostgreSQL backend can use it
+ * unchanged. The socket is private to this process's user; nothing listens on TCP.
+ */
+export interface EmbeddedPostgres {
+  /** pg connection settings that reach the embedded database. */
+  connection: PgTarget;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+const SOCKET_PORT = 5432;
+/** sockaddr_un.sun_path holds 108 bytes on Linux. */
+const MAX_SOCKET_PATH = 100;
+
+export async function startEmbeddedPostgres(dataDirOption: string): Promise<EmbeddedPostgres> {
+  const dataDir = resolve(dataDirOption);
+  const release = lockDataDir(dataDir);
+  try {
+    const pgDataDir = join(dataDir, 'pglite');
+    mkdirSync(pgDataDir, { recursive: true });
+    const db = await PGlite.create({ dataDir: pgDataDir });
+    // Every socket shares PGlite's one session, and the socket layer ignores the search_path
+    // startup option, so the schema is set on the instance itself.
+    await db.exec('CREATE SCHEMA IF NOT EXISTS bullmq; SET search_path TO bullmq, public;');
+
+    const ownSocketDir = join(dataDir, 'socket');
+    const socketDir =
+      join(ownSocketDir, `.s.PGSQL.${SOCKET_PORT}`).length <= MAX_SOCKET_PATH ? ownSocketDir : mkdtempSync(join(tmpdir(), 'pglite-'));
+    mkdirSync(socketDir, { recursive: true, mode: 0o700 });
+    const socketPath = join(socketDir, `.s.PGSQL.${SOCKET_PORT}`);
+    rmSync(socketPath, { force: true }); // left behind by a killed process
+    // The default of one connection stalls BullMQ, which queries from several pooled clients.
+    const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 64 });
+    await server.start();
+
+    return {
+      dataDir,
+      connection: { host: socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres' },
+      async close() {
+        await server.stop();
+        await db.close();
+        rmSync(socketPath, { force: true });
+        release();
+      },
+    };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}

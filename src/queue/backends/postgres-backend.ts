@@ -1,0 +1,116 @@
+import { createPostgresBackend, Queue, runMigrations, Worker } from 'bullmq';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { createSqlAccountStore } from '../../handlers/built-in/sql-account-store.js';
+import { redactUrl, type JobQueue, type QueueBackend } from '../backend.js';
+
+/** pg settings that reach the database: a URL, or host (a unix socket directory too), port, user, database. */
+export interface PgTarget {
+  connectionString?: string;
+  host?: string;
+  port?: number;
+  user?: string;
+  database?: string;
+}
+
+export interface PostgresBackendOptions {
+  connection: PgTarget;
+  description: string;
+  /**
+   * One pool of this size for every queue and worker of the process, instead of a pool each.
+   * The embedded database multiplexes every socket onto one session, where the protocol
+   * messages of concurrent connections interleave and fail (measured: "prepared statement does
+   * not exist"); a shared pool of 2 keeps one connection for queries and one for LISTEN.
+   */
+  sharedPoolSize?: number;
+  /**
+   * Seconds an idle worker waits for a new-job notification before polling. The embedded
+   * database delivers NOTIFY back to the sender only, so there the worker must poll often.
+   */
+  drainDelaySeconds?: number;
+  onClose?: () => Promise<void>;
+}
+
+/**
+ * Every request stays inside its budget: a connection that cannot be made fails after 1 s, and a
+ * query on a silently dead socket after 1.2 s, instead of hanging (measured: both hang forever
+ * with pg's defaults).
+ */
+const TIMEOUTS = { connectionTimeoutMillis: 1000, query_timeout: 1200, keepAlive: true };
+
+/** BullMQ's own PostgreSQL backend. */
+export async function createPostgresQueueBackend(options: PostgresBackendOptions, log: Logger): Promise<QueueBackend> {
+  let ownPool: pg.Pool | undefined;
+  const pool = () => {
+    if (!ownPool) {
+      ownPool = new pg.Pool({ ...options.connection, ...TIMEOUTS, max: options.sharedPoolSize ?? 2 });
+      ownPool.on('error', (error) => log.error({ err: error }, 'PostgreSQL pool error'));
+    }
+    return ownPool;
+  };
+
+  // With a shared pool BullMQ leaves migrations to us; run them once, again after a failure.
+  let migrated: Promise<void> | undefined;
+  const migrate = () =>
+    (migrated ??= (async () => {
+      const client = await pool().connect();
+      try {
+        await runMigrations(client, 'bullmq');
+      } finally {
+        client.release();
+      }
+    })().catch((error: unknown) => {
+      migrated = undefined;
+      throw error;
+    }));
+
+  // The embedded store is in this process: migrate before anything is queued.
+  if (options.sharedPoolSize) await migrate();
+
+  const connection = () =>
+    options.sharedPoolSize
+      ? pool()
+      : // migrate: creates the bullmq schema on first use; advisory-locked, safe with many processes.
+        { ...options.connection, ...TIMEOUTS, migrate: true, max: 4 };
+
+  return {
+    kind: options.sharedPoolSize ? 'embedded' : 'postgres',
+    description: options.description,
+    createQueue(name, defaultJobOptions) {
+      return new Queue(name, { connection: connection() as never, defaultJobOptions }, createPostgresBackend) as unknown as JobQueue;
+    },
+    createWorker(name, processor, { concurrency }) {
+      const worker = new Worker(
+        name,
+        processor as never,
+        {
+          connection: connection() as never,
+          concurrency,
+          autorun: false,
+          ...(options.drainDelaySeconds === undefined ? {} : { drainDelay: options.drainDelaySeconds }),
+        },
+        createPostgresBackend,
+      );
+      return worker as unknown as ReturnType<QueueBackend['createWorker']>;
+    },
+    async ping() {
+      try {
+        await pool().query('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    accountStore() {
+      return createSqlAccountStore(pool());
+    },
+    async close() {
+      await ownPool?.end().catch(() => {});
+      await options.onClose?.();
+    },
+  };
+}
+
+export function postgresBackendFromUrl(url: string, log: Logger): Promise<QueueBackend> {
+  return createPostgresQueueBackend({ connection: { connectionString: url }, description: `PostgreSQL at ${redactUrl(url)}` }, log);
+}

@@ -1,0 +1,42 @@
+import { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { createRedisAccountStore } from '../../handlers/built-in/account-store.js';
+import { redactUrl, type QueueBackend } from '../backend.js';
+import { createRedisConnection } from '../redis-connection.js';
+
+/**
+ * Redis, the recommended production store. Connections open on first use, so a receiver-only
+ * process holds only the fail-fast producer connection and a worker-only one only the patient
+ * worker connection.
+ */
+export function createRedisBackend(url: string, log: Logger): QueueBackend {
+  let producer: Redis | undefined;
+  let consumer: Redis | undefined;
+  const producerConnection = () => (producer ??= createRedisConnection(url, 'producer', log));
+  const workerConnection = () => (consumer ??= createRedisConnection(url, 'worker', log));
+
+  return {
+    kind: 'redis',
+    description: `Redis at ${redactUrl(url)}`,
+    createQueue(name, defaultJobOptions) {
+      return new Queue(name, { connection: producerConnection(), defaultJobOptions });
+    },
+    createWorker(name, processor, { concurrency }) {
+      return new Worker(name, processor, { connection: workerConnection(), concurrency, autorun: false });
+    },
+    async ping() {
+      try {
+        return (await producerConnection().ping()) === 'PONG';
+      } catch {
+        return false;
+      }
+    },
+    accountStore() {
+      return createRedisAccountStore(workerConnection());
+    },
+    async close() {
+      await Promise.allSettled([producer?.quit(), consumer?.quit()]);
+    },
+  };
+}

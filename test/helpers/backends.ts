@@ -1,0 +1,113 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { pino } from 'pino';
+import type { BackendKind, QueueBackend } from '../../src/queue/backend.js';
+import { createEmbeddedBackend } from '../../src/queue/backends/embedded-backend.js';
+import { postgresBackendFromUrl } from '../../src/queue/backends/postgres-backend.js';
+import { createRedisBackend } from '../../src/queue/backends/redis-backend.js';
+
+/**
+ * The backend matrix. Every test that runs "against each backend" asks for BACKENDS: the stores
+ * that answer on this machine (the embedded one always does). CI sets
+ * TEST_BACKENDS=redis,postgres,embedded so that a missing store fails the run instead of
+ * silently shrinking the matrix.
+ */
+export const TEST_REDIS_URL = 'redis://127.0.0.1:6379';
+export const TEST_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
+async function answers(kind: BackendKind): Promise<boolean> {
+  if (kind === 'embedded') return true;
+  if (kind === 'redis') {
+    const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    redis.on('error', () => {});
+    try {
+      await redis.connect();
+      return (await redis.ping()) === 'PONG';
+    } catch {
+      return false;
+    } finally {
+      redis.disconnect();
+    }
+  }
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 500 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function detect(): Promise<BackendKind[]> {
+  const required = (process.env.TEST_BACKENDS ?? '').split(',').filter(Boolean) as BackendKind[];
+  const all: BackendKind[] = ['redis', 'postgres', 'embedded'];
+  const found: BackendKind[] = [];
+  for (const kind of all) {
+    if (await answers(kind)) found.push(kind);
+    else if (required.includes(kind)) throw new Error(`TEST_BACKENDS requires ${kind}, but it does not answer`);
+  }
+  return found;
+}
+
+export const BACKENDS: BackendKind[] = await detect();
+/** For tests about one provider's edge cases: Redis where it runs, else the embedded store. */
+export const DEFAULT_BACKEND: BackendKind = BACKENDS.includes('redis') ? 'redis' : 'embedded';
+
+export interface TestBackend {
+  backend: QueueBackend;
+  /** Environment that selects this backend in loadConfig(). */
+  env: Record<string, string | undefined>;
+  close(): Promise<void>;
+}
+
+const silent = pino({ level: 'silent' });
+
+/** Opens a store for one test file; tests use their own queue names inside it. */
+export async function openTestBackend(kind: BackendKind): Promise<TestBackend> {
+  switch (kind) {
+    case 'redis':
+      return wrap(createRedisBackend(TEST_REDIS_URL, silent), { REDIS_URL: TEST_REDIS_URL, DATABASE_URL: undefined });
+    case 'postgres':
+      return wrap(await postgresBackendFromUrl(TEST_DATABASE_URL, silent), { REDIS_URL: undefined, DATABASE_URL: TEST_DATABASE_URL });
+    case 'embedded': {
+      const dataDir = mkdtempSync(join(tmpdir(), 'receiver-test-'));
+      const backend = await createEmbeddedBackend(dataDir, silent);
+      return wrap(backend, { REDIS_URL: undefined, DATABASE_URL: undefined, DATA_DIR: dataDir }, () => rmSync(dataDir, { recursive: true, force: true }));
+    }
+  }
+}
+
+function wrap(backend: QueueBackend, env: TestBackend['env'], cleanup?: () => void): TestBackend {
+  return {
+    backend,
+    env,
+    async close() {
+      await backend.close();
+      cleanup?.();
+    },
+  };
+}
+
+/** A store of the given kind that does not answer: nothing listens, or the embedded store is closed. */
+export async function openUnavailableBackend(kind: BackendKind): Promise<TestBackend> {
+  switch (kind) {
+    case 'redis':
+      return wrap(createRedisBackend('redis://127.0.0.1:1', silent), { REDIS_URL: 'redis://127.0.0.1:1' });
+    case 'postgres':
+      return wrap(await postgresBackendFromUrl('postgres://postgres@127.0.0.1:1/test', silent), {
+        REDIS_URL: undefined,
+        DATABASE_URL: 'postgres://postgres@127.0.0.1:1/test',
+      });
+    case 'embedded': {
+      const open = await openTestBackend('embedded');
+      await open.close();
+      return wrap(open.backend, open.env);
+    }
+  }
+}
