@@ -15,10 +15,23 @@ export interface EventQueueOptions {
   retryAfterSeconds: number;
 }
 
+/**
+ * For senders that give no delivery id: events with the same key inside `ttlSeconds` of the first
+ * make no job, whatever their event id. Unlike the job id, the key is forgotten after the window,
+ * so a genuine repeat of the event later is queued again.
+ */
+export interface DedupeWindow {
+  key: string;
+  ttlSeconds: number;
+}
+
 /** The receiver's side of the queue: durable enqueue, deduplicated by event id. */
 export interface EventQueue {
-  /** Resolves once every event is stored in Redis; rejects with ERR_QUEUE_UNAVAILABLE otherwise. */
-  enqueue(events: readonly WebhookEvent[]): Promise<void>;
+  /**
+   * Resolves once every event is stored in Redis; rejects with ERR_QUEUE_UNAVAILABLE otherwise.
+   * `dedupe` applies to every event of the call; pass one event when you use it.
+   */
+  enqueue(events: readonly WebhookEvent[], dedupe?: DedupeWindow): Promise<void>;
   /** True when the queue's store answers. */
   isReady(): Promise<boolean>;
   close(): Promise<void>;
@@ -39,20 +52,23 @@ export function createEventQueue(options: EventQueueOptions): EventQueue {
   // Errors surface through enqueue(); the connection's own listener logs them.
   queue.on('error', () => {});
 
-  const add = (events: readonly WebhookEvent[]) =>
-    events.length === 1
-      ? queue.add(events[0]!.type, events[0]!, { jobId: events[0]!.id })
-      : queue.addBulk(events.map((event) => ({ name: event.type, data: event, opts: { jobId: event.id } })));
+  const add = (events: readonly WebhookEvent[], dedupe?: DedupeWindow) => {
+    // BullMQ's throttle-mode deduplication: the key lives in Redis for the ttl, then expires.
+    const deduplication = dedupe ? { deduplication: { id: dedupe.key, ttl: dedupe.ttlSeconds * 1000 } } : {};
+    return events.length === 1
+      ? queue.add(events[0]!.type, events[0]!, { jobId: events[0]!.id, ...deduplication })
+      : queue.addBulk(events.map((event) => ({ name: event.type, data: event, opts: { jobId: event.id, ...deduplication } })));
+  };
 
   return {
-    async enqueue(events) {
+    async enqueue(events, dedupe) {
       if (events.length === 0) return;
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer from the queue within ${options.timeoutMs} ms`)), options.timeoutMs);
       });
       try {
-        await Promise.race([add(events), timeout]);
+        await Promise.race([add(events, dedupe), timeout]);
       } catch (error) {
         // A late success is harmless: the sender retries and the job id deduplicates.
         throw unavailable('ERR_QUEUE_UNAVAILABLE', 'the event queue is unavailable', options.retryAfterSeconds, error);
