@@ -9,6 +9,9 @@ export type ErrorCode =
   | 'ERR_SET_KEY' // bad signature or a kid the issuer's JWKS does not hold (invalid_key)
   | 'ERR_SET_ISSUER' // iss is not the configured issuer (invalid_issuer)
   | 'ERR_SET_AUDIENCE' // aud names nobody we accept (invalid_audience)
+  | 'ERR_ADMIN_KEY_INVALID' // Kakao admin webhooks: missing or wrong `Authorization: KakaoAK <key>` (401)
+  | 'ERR_APP_ID_INVALID' // Kakao unlink webhook: app_id missing or not one of ours (401)
+  | 'ERR_PAYLOAD_INVALID' // authenticated, but the parameters are malformed or missing (400)
   | 'ERR_UNSUPPORTED_MEDIA_TYPE'
   | 'ERR_BODY_TOO_LARGE'
   | 'ERR_BAD_REQUEST'

@@ -58,6 +58,24 @@ const EnvSchema = z
     JWKS_TIMEOUT_MS: positiveInt.default(1000),
     JWKS_COOLDOWN_MS: nonNegativeInt.default(30_000),
     JWKS_CACHE_MAX_AGE_MS: positiveInt.default(10 * 60_000),
+
+    /**
+     * The app's primary admin key(s), comma-separated: Kakao sends the current primary key as
+     * `Authorization: KakaoAK <key>`, so list the old and the new key while rotating.
+     */
+    KAKAO_ADMIN_KEYS: z
+      .string()
+      .optional()
+      .transform((value) => (value ? list(value) : []))
+      .pipe(z.array(z.string().min(16, 'each admin key must be at least 16 characters (Kakao admin keys are 32)'))),
+    /** App id(s) whose unlink webhooks are accepted, comma-separated; unset accepts any app id. */
+    KAKAO_APP_ID: z.string().optional().transform((value) => (value ? list(value) : [])),
+    /**
+     * The unlink webhook carries no delivery id: the same (app, user, referrer_type) inside this
+     * window counts as a redelivery. Short, because a later genuine unlink of the same user (after
+     * a re-link) inside the window would be swallowed; see src/providers/kakao/unlink-event.ts.
+     */
+    KAKAO_UNLINK_DEDUPE_SECONDS: positiveInt.default(3600),
   })
   .refine((env) => !(env.REDIS_URL && env.DATABASE_URL), {
     path: ['DATABASE_URL'],
@@ -66,6 +84,10 @@ const EnvSchema = z
   .refine((env) => env.FAILED_JOB_RETENTION_SECONDS >= env.DEDUPE_WINDOW_SECONDS, {
     path: ['FAILED_JOB_RETENTION_SECONDS'],
     message: 'must be at least DEDUPE_WINDOW_SECONDS, or a redelivery of a failed event would be queued again',
+  })
+  .refine((env) => env.KAKAO_APP_ID.length === 0 || env.KAKAO_ADMIN_KEYS.length > 0, {
+    path: ['KAKAO_APP_ID'],
+    message: 'is set but KAKAO_ADMIN_KEYS is not: the unlink, talk channel and talk share endpoints exist only with KAKAO_ADMIN_KEYS',
   });
 
 type Env = z.output<typeof EnvSchema>;
@@ -112,11 +134,22 @@ function toConfig(env: Env) {
             },
           }
         : undefined,
+    /** Present only when KAKAO_ADMIN_KEYS is set: the unlink, talk channel and talk share endpoints exist only then. */
+    kakaoAdmin:
+      env.KAKAO_ADMIN_KEYS.length > 0
+        ? {
+            adminKeys: env.KAKAO_ADMIN_KEYS,
+            /** Empty: any app id is accepted (a warning is logged at start-up). */
+            appIds: env.KAKAO_APP_ID,
+            unlinkDedupeSeconds: env.KAKAO_UNLINK_DEDUPE_SECONDS,
+          }
+        : undefined,
   };
 }
 
 export type Config = Readonly<ReturnType<typeof toConfig>>;
 export type KakaoAccountStatusConfig = NonNullable<Config['kakaoAccountStatus']>;
+export type KakaoAdminConfig = NonNullable<Config['kakaoAdmin']>;
 
 export class ConfigError extends Error {
   readonly code = 'ERR_CONFIG_INVALID';

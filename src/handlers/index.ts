@@ -21,6 +21,9 @@ export function registerHandlers(registry: HandlerRegistry, deps: HandlerDeps): 
   // registry.on('kakao.user-unlinked', async (event, { log }) => {
   //   log.info({ user: event.subject?.id, reason: event.data.reason }, 'user unlinked the app');
   // });
+  // registry.on('kakao.talk-channel.blocked', async (event) => {
+  //   await channels.markBlocked(event.data.channel_public_id, event.data.id, new Date(event.occurredAt));
+  // });
 
   registry.onError((error, { log }) => {
     log.warn({ eventId: error.event.id, failures: error.errors.length }, 'handler failed');

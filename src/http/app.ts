@@ -5,6 +5,7 @@ import type { Metrics } from '../metrics.js';
 import type { EventQueue } from '../queue/event-queue.js';
 import type { KeyResolver } from '../providers/kakao/jwks.js';
 import { KAKAO_ACCOUNT_STATUS_PATH, kakaoAccountStatusRoute } from '../providers/kakao/account-status-route.js';
+import { KAKAO_ADMIN_ENDPOINTS, kakaoAdminRoutes } from '../providers/kakao/admin-routes.js';
 import { sendError } from './error-response.js';
 import { healthRoutes } from './health-routes.js';
 
@@ -55,6 +56,15 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
         metrics: deps.metrics,
       });
       endpoints.push(`POST ${KAKAO_ACCOUNT_STATUS_PATH}`);
+    }
+    if (config.kakaoAdmin) {
+      await app.register(kakaoAdminRoutes, {
+        config: config.kakaoAdmin,
+        bodyLimit: config.http.bodyLimit,
+        queue: deps.queue,
+        metrics: deps.metrics,
+      });
+      endpoints.push(...KAKAO_ADMIN_ENDPOINTS);
     }
   }
   return { app, endpoints };

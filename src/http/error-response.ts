@@ -39,6 +39,12 @@ const SET_ERR: Partial<Record<ErrorCode, string>> = {
   ERR_SET_AUDIENCE: 'invalid_audience',
 };
 
+/** RFC 9110 11.6.1: a 401 names the scheme that would be accepted. */
+const CHALLENGES: Partial<Record<ErrorCode, string>> = {
+  ERR_ADMIN_KEY_INVALID: 'KakaoAK',
+  ERR_APP_ID_INVALID: 'KakaoAK',
+};
+
 export type ErrorBodyFormat = 'default' | 'rfc8935';
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown, format: ErrorBodyFormat = 'default') {
@@ -50,6 +56,8 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: u
   else request.log.warn({ code, reason: described.message, cause: (error as Error)?.cause }, 'request refused');
 
   if (retryAfter !== undefined && statusCode >= 500) reply.header('retry-after', String(retryAfter));
+  const challenge = CHALLENGES[code];
+  if (challenge && statusCode === 401) reply.header('www-authenticate', challenge);
   reply.code(statusCode).header('content-language', 'en');
   if (format === 'rfc8935' && statusCode < 500) {
     return reply.send({ err: SET_ERR[code] ?? 'invalid_request', description: message });

@@ -14,10 +14,23 @@ export interface EventQueueOptions {
   retryAfterSeconds: number;
 }
 
+/**
+ * For senders that give no delivery id: events with the same key inside `ttlSeconds` of the first
+ * make no job, whatever their event id. Unlike the job id, the key is forgotten after the window,
+ * so a genuine repeat of the event later is queued again.
+ */
+export interface DedupeWindow {
+  key: string;
+  ttlSeconds: number;
+}
+
 /** The receiver's side of the queue: durable enqueue, deduplicated by event id. */
 export interface EventQueue {
-  /** Resolves once every event is stored; rejects with ERR_QUEUE_UNAVAILABLE otherwise. */
-  enqueue(events: readonly WebhookEvent[]): Promise<void>;
+  /**
+   * Resolves once every event is stored; rejects with ERR_QUEUE_UNAVAILABLE otherwise.
+   * `dedupe` applies to every event of the call; pass one event when you use it.
+   */
+  enqueue(events: readonly WebhookEvent[], dedupe?: DedupeWindow): Promise<void>;
   /** True when the queue's store answers. */
   isReady(): Promise<boolean>;
   close(): Promise<void>;
@@ -43,20 +56,23 @@ export function createEventQueue(options: EventQueueOptions): EventQueue {
   // 6.7): until one add has succeeded, a failure replaces the queue so a later retry can succeed.
   let everStored = false;
 
-  const add = (events: readonly WebhookEvent[]) =>
-    events.length === 1
-      ? queue.add(events[0]!.type, events[0]!, { jobId: events[0]!.id })
-      : queue.addBulk(events.map((event) => ({ name: event.type, data: event, opts: { jobId: event.id } })));
+  const add = (events: readonly WebhookEvent[], dedupe?: DedupeWindow) => {
+    // BullMQ's throttle-mode deduplication: the key is kept for the ttl, then forgotten.
+    const deduplication = dedupe ? { deduplication: { id: dedupe.key, ttl: dedupe.ttlSeconds * 1000 } } : {};
+    return events.length === 1
+      ? queue.add(events[0]!.type, events[0]!, { jobId: events[0]!.id, ...deduplication })
+      : queue.addBulk(events.map((event) => ({ name: event.type, data: event, opts: { jobId: event.id, ...deduplication } })));
+  };
 
   return {
-    async enqueue(events) {
+    async enqueue(events, dedupe) {
       if (events.length === 0) return;
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer from the queue within ${options.timeoutMs} ms`)), options.timeoutMs);
       });
       try {
-        await Promise.race([add(events), timeout]);
+        await Promise.race([add(events, dedupe), timeout]);
         everStored = true;
       } catch (error) {
         if (!everStored) {

@@ -5,6 +5,7 @@ import type { AccountStore } from './account-store.js';
 /** Events after which none of the user's existing sessions may be trusted. */
 export const SESSION_REVOKING_EVENTS = [
   'kakao.user-unlinked',
+  'kakao.unlinked', // the unlink webhook: same meaning as the SET's user-unlinked
   'kakao.tokens-revoked',
   'kakao.account-disabled',
   'kakao.account-purged',

@@ -112,7 +112,10 @@ export interface KakaoSetEventDataMap {
   'kakao.user-profile-changed': SetEventClaims;
   'kakao.ssf-verification': SetEventClaims & { state?: string };
   'kakao.ssf-stream-updated': SetEventClaims & { status?: string; reason?: string };
-  /** A type this receiver does not know; `sourceType` holds its URI. */
+  /**
+   * A type this receiver does not know; `sourceType` holds its URI, or `talk-channel.<event>` for
+   * a Kakao Talk Channel webhook `event` value we do not know (then `data` is its JSON body).
+   */
   'kakao.unknown': SetEventClaims;
 }
 

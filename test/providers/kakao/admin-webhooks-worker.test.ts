@@ -1,0 +1,93 @@
+import type { Worker } from 'bullmq';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { EventOf } from '../../../src/events/catalog.js';
+import type { AccountStore } from '../../../src/handlers/built-in/account-store.js';
+import { revokeSessions, SESSION_REVOKING_EVENTS } from '../../../src/handlers/built-in/revoke-sessions.js';
+import { createHandlerRegistry } from '../../../src/handlers/registry.js';
+import { createLogger } from '../../../src/logger.js';
+import { createEventWorker } from '../../../src/queue/event-worker.js';
+import { BACKENDS } from '../../helpers/backends.js';
+import { ADMIN_ENV, callKakao, channelBody, form, JSON_TYPE, resourceId, unlinkParams } from '../../helpers/kakao-admin.js';
+import { startTestReceiver, useTestBackend, type TestReceiver } from '../../helpers/receiver.js';
+import { waitFor } from '../../helpers/wait-for.js';
+
+/**
+ * Issue 4, point 7: accepted admin-key webhooks reach typed handlers through the real queue and a
+ * real BullMQ worker, and a redelivery is processed once; on each backend (issue 5).
+ */
+describe.each(BACKENDS)('Kakao admin-key webhooks through the worker, on %s', (kind) => {
+  const store = useTestBackend(kind);
+  let r: TestReceiver;
+  let worker: Worker<EventOf, void, string>;
+  const seen: EventOf[] = [];
+  const revoked: { provider: string; userId: string; before: Date }[] = [];
+  // A user id of this run only.
+  const userId = `${Date.now()}${process.pid}`;
+
+  beforeEach(async () => {
+    seen.length = 0;
+    revoked.length = 0;
+    r = await startTestReceiver(store(), ADMIN_ENV);
+    const registry = createHandlerRegistry();
+    registry.on('kakao.unlinked', (event) => {
+      // Compiles only while the catalog types kakao.unlinked's data (tsc runs over the tests).
+      const referrerType: string = event.data.referrer_type;
+      seen.push({ ...event, data: { ...event.data, referrer_type: referrerType } });
+    });
+    registry.on(['kakao.talk-channel.added', 'kakao.talk-share.sent', 'kakao.unknown'], (event) => {
+      seen.push(event);
+    });
+    // The backend's real store, with the calls recorded for the assertions.
+    const real = store().backend.accountStore();
+    const recording: AccountStore = {
+      async revokeSessions(provider, id, before) {
+        await real.revokeSessions(provider, id, before);
+        revoked.push({ provider, userId: id, before });
+      },
+      updateProfile: (...args) => real.updateProfile(...args),
+    };
+    registry.on(SESSION_REVOKING_EVENTS, revokeSessions(recording));
+    const log = createLogger('silent');
+    worker = createEventWorker({ backend: store().backend, name: r.config.queue.name, registry, log, concurrency: 1 });
+    void worker.run();
+  });
+  afterEach(async () => {
+    await worker.close();
+    await r.close();
+  });
+
+  const unlinkUrl = `/webhooks/kakao/unlink?${form(unlinkParams({ user_id: userId }))}`;
+  const sendMarker = () =>
+    callKakao(r.app, { method: 'GET', url: `/webhooks/kakao/talk-share?CHAT_TYPE=MemoChat&HASH_CHAT_ID=marker`, headers: { 'x-kakao-resource-id': resourceId() } });
+
+  it('an accepted unlink reaches kakao.unlinked handlers once, however often it is delivered', async () => {
+    expect((await callKakao(r.app, { method: 'GET', url: unlinkUrl })).statusCode).toBe(200);
+    const [event] = await waitFor(() => (seen.length > 0 ? seen : undefined), { what: 'the unlink handler' });
+    expect(event).toMatchObject({ type: 'kakao.unlinked', subject: { id: userId }, data: { user_id: userId, referrer_type: 'UNLINK_FROM_APPS' } });
+
+    // The redelivery arrives after the first was processed; a later marker proves the worker
+    // has drained everything queued before it (one worker, concurrency 1: jobs run in order).
+    expect((await callKakao(r.app, { method: 'GET', url: unlinkUrl })).statusCode).toBe(200);
+    expect((await sendMarker()).statusCode).toBe(200);
+    await waitFor(() => seen.some((e) => e.type === 'kakao.talk-share.sent'), { what: 'the marker' });
+    expect(seen.filter((e) => e.type === 'kakao.unlinked')).toHaveLength(1);
+  });
+
+  it('the built-in handler revokes the unlinked user\'s sessions', async () => {
+    expect((await callKakao(r.app, { method: 'GET', url: unlinkUrl })).statusCode).toBe(200);
+    const [revocation] = await waitFor(() => (revoked.length > 0 ? revoked : undefined), { what: 'the revocation' });
+    const [event] = seen;
+    expect(revocation).toEqual({ provider: 'kakao', userId, before: new Date(event!.occurredAt) });
+  });
+
+  it('talk channel and share events, known and unknown, reach their handlers', async () => {
+    const channel = (body: unknown) =>
+      callKakao(r.app, { url: '/webhooks/kakao/talk-channel', contentType: JSON_TYPE, payload: JSON.stringify(body), headers: { 'x-kakao-resource-id': resourceId() } });
+    expect((await channel(channelBody())).statusCode).toBe(200);
+    expect((await channel(channelBody({ event: 'muted' }))).statusCode).toBe(200);
+    expect((await sendMarker()).statusCode).toBe(200);
+    await waitFor(() => seen.length >= 3, { what: 'three events' });
+    expect(seen.map((event) => event.type)).toEqual(['kakao.talk-channel.added', 'kakao.unknown', 'kakao.talk-share.sent']);
+    expect(seen[1]!.sourceType).toBe('talk-channel.muted');
+  });
+});
