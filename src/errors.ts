@@ -9,6 +9,11 @@ export type ErrorCode =
   | 'ERR_SET_KEY' // bad signature or a kid the issuer's JWKS does not hold (invalid_key)
   | 'ERR_SET_ISSUER' // iss is not the configured issuer (invalid_issuer)
   | 'ERR_SET_AUDIENCE' // aud names nobody we accept (invalid_audience)
+  | 'ERR_SIGNATURE_MISSING' // no HMAC signature header (Logto)
+  | 'ERR_SIGNATURE_INVALID' // a signature no configured key produced (Logto)
+  | 'ERR_PAYLOAD_INVALID' // a verified body that is not JSON or misses required fields
+  | 'ERR_EVENT_TOO_OLD' // the signed event time is outside the replay window
+  | 'ERR_EVENT_IN_FUTURE' // the signed event time is further ahead than clock skew explains
   | 'ERR_UNSUPPORTED_MEDIA_TYPE'
   | 'ERR_BODY_TOO_LARGE'
   | 'ERR_BAD_REQUEST'

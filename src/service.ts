@@ -86,7 +86,7 @@ export async function startService(config: Config, options: StartOptions): Promi
       ? `webhook endpoints enabled: ${endpoints.join(', ')}`
       : role === 'worker'
         ? 'worker running; HTTP serves /healthz only'
-        : 'no webhook endpoint is configured: set KAKAO_AUDIENCE (see README.md)',
+        : 'no webhook endpoint is configured: set KAKAO_AUDIENCE and/or LOGTO_SIGNING_KEYS (see README.md)',
   );
 
   return {

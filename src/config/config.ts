@@ -55,6 +55,25 @@ const EnvSchema = z
     JWKS_TIMEOUT_MS: positiveInt.default(1000),
     JWKS_COOLDOWN_MS: nonNegativeInt.default(30_000),
     JWKS_CACHE_MAX_AGE_MS: positiveInt.default(10 * 60_000),
+
+    /**
+     * Every key that may have signed a Logto webhook. Several during a rotation: Logto replaces a
+     * key at once (logto.md 3.2), so the old one must keep verifying until the new one is deployed.
+     */
+    LOGTO_SIGNING_KEYS: z
+      .string()
+      .optional()
+      .transform((value) => (value === undefined ? undefined : list(value)))
+      .pipe(
+        z
+          .array(z.string().regex(/^\S+$/, 'a signing key must not contain whitespace'))
+          .min(1, 'is set but holds no key (comma-separated keys expected)')
+          .optional(),
+      ),
+    /** Oldest `createdAt` accepted; 0 disables the bound. Logto has no other replay protection. */
+    LOGTO_MAX_AGE_SECONDS: nonNegativeInt.default(600),
+    /** Organization.Membership.Updated can reach ~0.5 MB (logto.md 2.4), past WEBHOOK_BODY_LIMIT. */
+    LOGTO_BODY_LIMIT: positiveInt.default(2 * 1024 * 1024),
   })
   .refine((env) => env.FAILED_JOB_RETENTION_SECONDS >= env.DEDUPE_WINDOW_SECONDS, {
     path: ['FAILED_JOB_RETENTION_SECONDS'],
@@ -62,6 +81,9 @@ const EnvSchema = z
   });
 
 type Env = z.output<typeof EnvSchema>;
+
+/** Logto signs only the body; an event time this far ahead is not clock skew (logto.md 3.4). */
+const LOGTO_MAX_FUTURE_SECONDS = 60;
 
 function toConfig(env: Env) {
   return {
@@ -94,11 +116,22 @@ function toConfig(env: Env) {
             },
           }
         : undefined,
+    /** Present only when LOGTO_SIGNING_KEYS is set: the Logto endpoint exists only then. */
+    logto:
+      env.LOGTO_SIGNING_KEYS
+        ? {
+            signingKeys: env.LOGTO_SIGNING_KEYS,
+            maxAgeSeconds: env.LOGTO_MAX_AGE_SECONDS,
+            maxFutureSeconds: LOGTO_MAX_FUTURE_SECONDS,
+            bodyLimit: env.LOGTO_BODY_LIMIT,
+          }
+        : undefined,
   };
 }
 
 export type Config = Readonly<ReturnType<typeof toConfig>>;
 export type KakaoAccountStatusConfig = NonNullable<Config['kakaoAccountStatus']>;
+export type LogtoConfig = NonNullable<Config['logto']>;
 
 export class ConfigError extends Error {
   readonly code = 'ERR_CONFIG_INVALID';

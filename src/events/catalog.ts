@@ -1,11 +1,12 @@
 import type { WebhookEvent } from './envelope.js';
 import { KAKAO_SET_EVENT_TYPES, type KakaoSetEventDataMap } from '../providers/kakao/account-status-events.js';
+import { LOGTO_EVENT_TYPES, type LogtoEventDataMap } from '../providers/logto/events.js';
 
 /**
  * Every event name a handler can register for, with the type of its `data`. Each provider adds
  * its map here; the registry refuses names that are not in EVENT_NAMES.
  */
-export interface EventDataMap extends KakaoSetEventDataMap {}
+export interface EventDataMap extends KakaoSetEventDataMap, LogtoEventDataMap {}
 
 export type EventName = keyof EventDataMap & string;
 
@@ -17,4 +18,6 @@ export type EventOf<N extends EventName = EventName> = {
 export const EVENT_NAMES: ReadonlySet<string> = new Set<EventName>([
   ...(Object.keys(KAKAO_SET_EVENT_TYPES) as (keyof typeof KAKAO_SET_EVENT_TYPES)[]),
   'kakao.unknown',
+  ...(Object.keys(LOGTO_EVENT_TYPES) as (keyof typeof LOGTO_EVENT_TYPES)[]),
+  'logto.unknown',
 ]);

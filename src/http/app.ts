@@ -5,6 +5,7 @@ import type { Metrics } from '../metrics.js';
 import type { EventQueue } from '../queue/event-queue.js';
 import type { KeyResolver } from '../providers/kakao/jwks.js';
 import { KAKAO_ACCOUNT_STATUS_PATH, kakaoAccountStatusRoute } from '../providers/kakao/account-status-route.js';
+import { LOGTO_WEBHOOK_PATH, logtoRoute } from '../providers/logto/route.js';
 import { sendError } from './error-response.js';
 import { healthRoutes } from './health-routes.js';
 
@@ -55,6 +56,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
         metrics: deps.metrics,
       });
       endpoints.push(`POST ${KAKAO_ACCOUNT_STATUS_PATH}`);
+    }
+    if (config.logto) {
+      await app.register(logtoRoute, { config: config.logto, queue: deps.queue, metrics: deps.metrics });
+      endpoints.push(`POST ${LOGTO_WEBHOOK_PATH}`);
     }
   }
   return { app, endpoints };
