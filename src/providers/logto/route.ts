@@ -7,7 +7,7 @@ import { checkEventAge } from './check-event-age.js';
 import { parseLogtoPayload } from './parse-payload.js';
 import { payloadToEvent } from './payload-to-event.js';
 import { isLogtoTestPayload } from './user-of.js';
-import { LOGTO_SIGNATURE_HEADER, verifyLogtoSignature } from './verify-signature.js';
+import { assertSignaturePresent, LOGTO_SIGNATURE_HEADER, verifyLogtoSignature } from './verify-signature.js';
 
 export const LOGTO_WEBHOOK_PATH = '/webhooks/logto';
 
@@ -28,15 +28,16 @@ export async function logtoRoute(app: FastifyInstance, options: LogtoRouteOption
 
   // The body stays a Buffer: re-serialized JSON would not match the signature (logto.md 3.5).
   // Scoped to this plugin, so no other route sees raw bodies; other media types get 415.
+  // `+json` types too: a custom header on the hook can replace Logto's content-type (2.3).
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: config.bodyLimit }, (_request, body, done) =>
-    done(null, body),
-  );
+  for (const type of ['application/json', /^application\/[\w.-]+\+json\s*(?:;|$)/i]) {
+    app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: config.bodyLimit }, (_request, body, done) => done(null, body));
+  }
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
 
   // An unsigned request is refused before its body (up to the Logto body limit) is read.
   app.addHook('onRequest', async (request) => {
-    if (request.headers[LOGTO_SIGNATURE_HEADER] === undefined) verifyLogtoSignature(Buffer.alloc(0), undefined, config.signingKeys);
+    assertSignaturePresent(request.headers[LOGTO_SIGNATURE_HEADER]);
   });
 
   app.post(LOGTO_WEBHOOK_PATH, { bodyLimit: config.bodyLimit }, async (request, reply) => {
