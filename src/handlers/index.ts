@@ -21,6 +21,9 @@ export function registerHandlers(registry: HandlerRegistry, deps: HandlerDeps): 
   // registry.on('kakao.user-unlinked', async (event, { log }) => {
   //   log.info({ user: event.subject?.id, reason: event.data.reason }, 'user unlinked the app');
   // });
+  // registry.on('logto.Organization.Membership.Updated', async (event) => {
+  //   await addMembers(event.data.organizationId, event.data.addedUserIds ?? []); // typed string[]
+  // });
 
   registry.onError((error, { log }) => {
     log.warn({ eventId: error.event.id, failures: error.errors.length }, 'handler failed');
