@@ -12,6 +12,10 @@ export type ErrorCode =
   | 'ERR_ADMIN_KEY_INVALID' // Kakao admin webhooks: missing or wrong `Authorization: KakaoAK <key>` (401)
   | 'ERR_APP_ID_INVALID' // Kakao unlink webhook: app_id missing or not one of ours (401)
   | 'ERR_PAYLOAD_INVALID' // authenticated, but the parameters are malformed or missing (400)
+  | 'ERR_SIGNATURE_MISSING' // no HMAC signature header (Logto)
+  | 'ERR_SIGNATURE_INVALID' // a signature no configured key produced (Logto)
+  | 'ERR_EVENT_TOO_OLD' // the signed event time is outside the replay window
+  | 'ERR_EVENT_IN_FUTURE' // the signed event time is further ahead than clock skew explains
   | 'ERR_UNSUPPORTED_MEDIA_TYPE'
   | 'ERR_BODY_TOO_LARGE'
   | 'ERR_BAD_REQUEST'

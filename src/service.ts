@@ -83,7 +83,7 @@ export async function startService(config: Config, options: StartOptions): Promi
       ? `webhook endpoints enabled: ${endpoints.join(', ')}`
       : role === 'worker'
         ? 'worker running; HTTP serves /healthz only'
-        : 'no webhook endpoint is configured: set KAKAO_AUDIENCE or KAKAO_ADMIN_KEYS (see README.md)',
+        : 'no webhook endpoint is configured: set KAKAO_AUDIENCE, KAKAO_ADMIN_KEYS or LOGTO_SIGNING_KEYS (see README.md)',
   );
   logger.info(
     { store: backend.kind },

@@ -76,6 +76,25 @@ const EnvSchema = z
      * a re-link) inside the window would be swallowed; see src/providers/kakao/unlink-event.ts.
      */
     KAKAO_UNLINK_DEDUPE_SECONDS: positiveInt.default(3600),
+
+    /**
+     * Every key that may have signed a Logto webhook. Several during a rotation: Logto replaces a
+     * key at once (logto.md 3.2), so the old one must keep verifying until the new one is deployed.
+     */
+    LOGTO_SIGNING_KEYS: z
+      .string()
+      .optional()
+      .transform((value) => (value === undefined ? undefined : list(value)))
+      .pipe(
+        z
+          .array(z.string().regex(/^\S+$/, 'a signing key must not contain whitespace'))
+          .min(1, 'is set but holds no key (comma-separated keys expected)')
+          .optional(),
+      ),
+    /** Oldest `createdAt` accepted; 0 disables the bound. Logto has no other replay protection. */
+    LOGTO_MAX_AGE_SECONDS: nonNegativeInt.default(600),
+    /** Organization.Membership.Updated can reach ~0.5 MB (logto.md 2.4), past WEBHOOK_BODY_LIMIT. */
+    LOGTO_BODY_LIMIT: positiveInt.default(2 * 1024 * 1024),
   })
   .refine((env) => !(env.REDIS_URL && env.DATABASE_URL), {
     path: ['DATABASE_URL'],
@@ -102,6 +121,9 @@ function storeOf(env: Env): StoreConfig {
   if (env.DATABASE_URL) return { kind: 'postgres', url: env.DATABASE_URL };
   return { kind: 'embedded', dataDir: env.DATA_DIR };
 }
+
+/** Logto signs only the body; an event time this far ahead is not clock skew (logto.md 3.4). */
+const LOGTO_MAX_FUTURE_SECONDS = 60;
 
 function toConfig(env: Env) {
   return {
@@ -144,12 +166,23 @@ function toConfig(env: Env) {
             unlinkDedupeSeconds: env.KAKAO_UNLINK_DEDUPE_SECONDS,
           }
         : undefined,
+    /** Present only when LOGTO_SIGNING_KEYS is set: the Logto endpoint exists only then. */
+    logto:
+      env.LOGTO_SIGNING_KEYS
+        ? {
+            signingKeys: env.LOGTO_SIGNING_KEYS,
+            maxAgeSeconds: env.LOGTO_MAX_AGE_SECONDS,
+            maxFutureSeconds: LOGTO_MAX_FUTURE_SECONDS,
+            bodyLimit: env.LOGTO_BODY_LIMIT,
+          }
+        : undefined,
   };
 }
 
 export type Config = Readonly<ReturnType<typeof toConfig>>;
 export type KakaoAccountStatusConfig = NonNullable<Config['kakaoAccountStatus']>;
 export type KakaoAdminConfig = NonNullable<Config['kakaoAdmin']>;
+export type LogtoConfig = NonNullable<Config['logto']>;
 
 export class ConfigError extends Error {
   readonly code = 'ERR_CONFIG_INVALID';

@@ -24,6 +24,9 @@ export function registerHandlers(registry: HandlerRegistry, deps: HandlerDeps): 
   // registry.on('kakao.talk-channel.blocked', async (event) => {
   //   await channels.markBlocked(event.data.channel_public_id, event.data.id, new Date(event.occurredAt));
   // });
+  // registry.on('logto.Organization.Membership.Updated', async (event) => {
+  //   await addMembers(event.data.organizationId, event.data.addedUserIds ?? []); // typed string[]
+  // });
 
   registry.onError((error, { log }) => {
     log.warn({ eventId: error.event.id, failures: error.errors.length }, 'handler failed');

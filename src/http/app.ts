@@ -6,6 +6,7 @@ import type { EventQueue } from '../queue/event-queue.js';
 import type { KeyResolver } from '../providers/kakao/jwks.js';
 import { KAKAO_ACCOUNT_STATUS_PATH, kakaoAccountStatusRoute } from '../providers/kakao/account-status-route.js';
 import { KAKAO_ADMIN_ENDPOINTS, kakaoAdminRoutes } from '../providers/kakao/admin-routes.js';
+import { LOGTO_WEBHOOK_PATH, logtoRoute } from '../providers/logto/route.js';
 import { sendError } from './error-response.js';
 import { healthRoutes } from './health-routes.js';
 
@@ -65,6 +66,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
         metrics: deps.metrics,
       });
       endpoints.push(...KAKAO_ADMIN_ENDPOINTS);
+    }
+    if (config.logto) {
+      await app.register(logtoRoute, { config: config.logto, queue: deps.queue, metrics: deps.metrics });
+      endpoints.push(`POST ${LOGTO_WEBHOOK_PATH}`);
     }
   }
   return { app, endpoints };

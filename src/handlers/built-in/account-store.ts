@@ -14,6 +14,15 @@ export interface AccountStore {
   revokeSessions(provider: Provider, userId: string, before: Date): Promise<void>;
   /** Stores profile fields observed at `at`; older updates than the stored one are ignored. */
   updateProfile(provider: Provider, userId: string, fields: Record<string, unknown>, at: Date): Promise<void>;
+  /** For the application: sessions of this user issued before the answer are revoked; null if none. */
+  sessionsRevokedBefore(provider: Provider, userId: string): Promise<Date | null>;
+  /** For the application: the latest profile fields stored for this user; null if none. */
+  profile(provider: Provider, userId: string): Promise<Record<string, string> | null>;
+}
+
+/** Profile values as both stores keep them: strings as they are, anything else as JSON. */
+export function profileStrings(fields: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)]));
 }
 
 // Keeps the latest instant: redeliveries and out-of-order events never move it back.
@@ -36,8 +45,16 @@ export function createRedisAccountStore(redis: Redis): AccountStore {
       await redis.eval(SET_MAX, 1, `webhook:sessions-revoked-before:${provider}:${userId}`, String(before.getTime()));
     },
     async updateProfile(provider, userId, fields, at) {
-      const pairs = Object.entries(fields).flatMap(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)]);
+      const pairs = Object.entries(profileStrings(fields)).flat();
       await redis.eval(HSET_IF_NEWER, 1, `webhook:profile:${provider}:${userId}`, String(at.getTime()), ...pairs);
+    },
+    async sessionsRevokedBefore(provider, userId) {
+      const value = await redis.get(`webhook:sessions-revoked-before:${provider}:${userId}`);
+      return value === null ? null : new Date(Number(value));
+    },
+    async profile(provider, userId) {
+      const { _updatedAt, ...fields } = await redis.hgetall(`webhook:profile:${provider}:${userId}`);
+      return _updatedAt === undefined ? null : fields;
     },
   };
 }

@@ -13,6 +13,11 @@ export const SESSION_REVOKING_EVENTS = [
   'kakao.credential-compromise',
   'kakao.sessions-revoked',
   'kakao.session-revoked',
+  'logto.User.Deleted',
+  // Only when the user was suspended; the same event reports lifting a suspension.
+  'logto.User.SuspensionStatus.Updated',
+  // A password reset is how a user takes back an account: sessions from before it are suspect.
+  'logto.PostResetPassword',
 ] as const satisfies readonly EventName[];
 
 /**
@@ -23,6 +28,10 @@ export function revokeSessions(store: AccountStore): Handler<(typeof SESSION_REV
   return async (event, { log }) => {
     if (!event.subject) {
       log.warn('event names no user; no session to revoke');
+      return;
+    }
+    if (event.type === 'logto.User.SuspensionStatus.Updated' && event.data.data?.isSuspended !== true) {
+      log.info({ userId: event.subject.id }, 'suspension lifted or not stated; sessions left alone');
       return;
     }
     await store.revokeSessions(event.provider, event.subject.id, new Date(event.occurredAt));

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { AccountStore } from './account-store.js';
+import { profileStrings, type AccountStore } from './account-store.js';
 
 /**
  * The AccountStore on PostgreSQL (or the embedded PGlite), for deployments without Redis:
@@ -41,8 +41,24 @@ export function createSqlAccountStore(pool: Pool): AccountStore {
         `INSERT INTO public.webhook_profiles AS p (provider, user_id, fields, updated_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (provider, user_id) DO UPDATE SET fields = p.fields || EXCLUDED.fields, updated_at = EXCLUDED.updated_at
          WHERE p.updated_at <= EXCLUDED.updated_at`,
-        [provider, userId, JSON.stringify(fields), at],
+        [provider, userId, JSON.stringify(profileStrings(fields)), at],
       );
+    },
+    async sessionsRevokedBefore(provider, userId) {
+      await ensureTables();
+      const { rows } = await pool.query<{ revoked_before: Date }>(
+        'SELECT revoked_before FROM public.webhook_session_revocations WHERE provider = $1 AND user_id = $2',
+        [provider, userId],
+      );
+      return rows[0]?.revoked_before ?? null;
+    },
+    async profile(provider, userId) {
+      await ensureTables();
+      const { rows } = await pool.query<{ fields: Record<string, string> }>(
+        'SELECT fields FROM public.webhook_profiles WHERE provider = $1 AND user_id = $2',
+        [provider, userId],
+      );
+      return rows[0]?.fields ?? null;
     },
   };
 }
