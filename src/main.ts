@@ -2,6 +2,7 @@ import closeWithGrace from 'close-with-grace';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/config.js';
 import { createLogger } from './logger.js';
+import { DataDirLockedError } from './queue/backends/data-dir-lock.js';
 import { startService, type Role } from './service.js';
 
 /** Entry point: `npm start [-- --role all|receiver|worker]`. Reads the environment once. */
@@ -23,7 +24,16 @@ try {
 }
 
 const logger = createLogger(config.logLevel);
-const service = await startService(config, { role, logger });
+let service;
+try {
+  service = await startService(config, { role, logger });
+} catch (error) {
+  // A second process on the embedded data directory: say so plainly, without a stack trace.
+  if (!(error instanceof DataDirLockedError)) throw error;
+  logger.fatal(error.message);
+  console.error(error.message);
+  process.exit(1);
+}
 
 closeWithGrace({ delay: config.shutdownGraceMs, logger }, async ({ signal, err }) => {
   if (err) logger.error({ err }, 'shutting down after an error');

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
@@ -18,7 +19,6 @@ export type Role = 'all' | 'receiver' | 'worker';
 export interface Service {
   app: FastifyInstance;
   backend: QueueBackend;
-  worker?: Worker<EventOf, void, string>;
   registry?: HandlerRegistry;
   /** Stops taking requests, lets active jobs finish, closes the store. */
   close(): Promise<void>;
@@ -44,6 +44,8 @@ export async function startService(config: Config, options: StartOptions): Promi
   let queue: EventQueue | undefined;
   let worker: Worker<EventOf, void, string> | undefined;
   let registry: HandlerRegistry | undefined;
+  let workerStarted: Promise<void> | undefined;
+  let closing = false;
 
   const kakaoKeys = config.kakaoAccountStatus
     ? createKeyResolver(config.kakaoAccountStatus.jwks, logger.child({ component: 'kakao-jwks' }))
@@ -64,16 +66,26 @@ export async function startService(config: Config, options: StartOptions): Promi
   if (role !== 'receiver') {
     registry = createHandlerRegistry();
     (options.registerHandlers ?? registerDefaultHandlers)(registry, { accounts: backend.accountStore() });
-    worker = createEventWorker({
-      backend,
-      name: config.queue.name,
-      registry,
-      log: logger.child({ component: 'worker' }),
-      concurrency: config.queue.concurrency,
-    });
-    worker.on('completed', (job) => metrics.processed.inc({ type: job.name, outcome: 'completed' }));
-    worker.on('failed', (job) => metrics.processed.inc({ type: job?.name ?? 'unknown', outcome: 'failed' }));
-    void worker.run();
+    const handlers = registry;
+    // BullMQ's PostgreSQL worker never recovers from a failed first connection (bullmq 6.7), so
+    // the worker starts once the store has answered; later outages it rides out by itself.
+    workerStarted = (async () => {
+      for (let waited = 0; !closing && !(await backend.ping()); waited += 1) {
+        if (waited === 0) logger.warn({ store: backend.kind }, 'the store does not answer; the worker starts when it does');
+        await sleep(1000);
+      }
+      if (closing) return;
+      worker = createEventWorker({
+        backend,
+        name: config.queue.name,
+        registry: handlers,
+        log: logger.child({ component: 'worker' }),
+        concurrency: config.queue.concurrency,
+      });
+      worker.on('completed', (job) => metrics.processed.inc({ type: job.name, outcome: 'completed' }));
+      worker.on('failed', (job) => metrics.processed.inc({ type: job?.name ?? 'unknown', outcome: 'failed' }));
+      void worker.run();
+    })();
   }
 
   await app.listen({ port: config.http.port, host: config.http.host });
@@ -95,10 +107,11 @@ export async function startService(config: Config, options: StartOptions): Promi
   return {
     app,
     backend,
-    worker,
     registry,
     async close() {
+      closing = true;
       await app.close(); // new requests get 503 while in-flight ones finish
+      await workerStarted;
       await worker?.close(); // waits for active jobs
       await queue?.close();
       if (!options.backend) await backend.close();

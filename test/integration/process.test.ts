@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -46,7 +49,8 @@ describe('the entry point', () => {
     ['all', ['POST /webhooks/kakao/account-status']],
   ])('--role %s serves /healthz, logs its endpoints, and stops gracefully on SIGTERM', async (role, endpoints) => {
     const port = await freePort();
-    const run = start(['--role', role], { PORT: String(port), KAKAO_AUDIENCE: 'k', KAKAO_JWKS_URI: 'http://127.0.0.1:1/jwks' });
+    const dataDir = mkdtempSync(join(tmpdir(), 'receiver-process-'));
+    const run = start(['--role', role], { PORT: String(port), KAKAO_AUDIENCE: 'k', KAKAO_JWKS_URI: 'http://127.0.0.1:1/jwks', DATA_DIR: dataDir });
     children.push(run.child);
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok, { timeoutMs: 20_000, what: '/healthz' });
     const webhook = await fetch(`http://127.0.0.1:${port}/webhooks/kakao/account-status`, { method: 'POST' });
@@ -57,5 +61,6 @@ describe('the entry point', () => {
     expect(Array.isArray(JSON.parse(started!).handled)).toBe(role !== 'receiver');
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
+    rmSync(dataDir, { recursive: true, force: true });
   });
 });
