@@ -11,9 +11,10 @@ import { createRedisBackend } from '../../src/queue/backends/redis-backend.js';
 
 /**
  * The backend matrix. Every test that runs "against each backend" asks for BACKENDS: the stores
- * that answer on this machine (the embedded one always does). CI sets
- * TEST_BACKENDS=redis,postgres,embedded so that a missing store fails the run instead of
- * silently shrinking the matrix.
+ * that answer on this machine (the embedded one always does). TEST_BACKENDS=redis,postgres,embedded
+ * (as CI sets it) names the matrix instead, and a store in it that does not answer fails the run
+ * rather than silently shrinking the matrix; TEST_BACKENDS=embedded runs as a machine with
+ * nothing but Node.js would.
  */
 export const TEST_REDIS_URL = 'redis://127.0.0.1:6379';
 export const TEST_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -45,13 +46,16 @@ async function answers(kind: BackendKind): Promise<boolean> {
 }
 
 async function detect(): Promise<BackendKind[]> {
-  const required = (process.env.TEST_BACKENDS ?? '').split(',').filter(Boolean) as BackendKind[];
-  const all: BackendKind[] = ['redis', 'postgres', 'embedded'];
-  const found: BackendKind[] = [];
-  for (const kind of all) {
-    if (await answers(kind)) found.push(kind);
-    else if (required.includes(kind)) throw new Error(`TEST_BACKENDS requires ${kind}, but it does not answer`);
+  const chosen = (process.env.TEST_BACKENDS ?? '').split(',').filter(Boolean) as BackendKind[];
+  if (chosen.length > 0) {
+    // Exactly these, and each must answer.
+    for (const kind of chosen) {
+      if (!(await answers(kind))) throw new Error(`TEST_BACKENDS requires ${kind}, but it does not answer`);
+    }
+    return chosen;
   }
+  const found: BackendKind[] = [];
+  for (const kind of ['redis', 'postgres', 'embedded'] as const) if (await answers(kind)) found.push(kind);
   return found;
 }
 

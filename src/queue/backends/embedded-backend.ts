@@ -17,7 +17,7 @@ export async function createEmbeddedBackend(dataDir: string, log: Logger): Promi
       connection: embedded.connection,
       description: `the embedded store in ${embedded.dataDir}`,
       drainDelaySeconds: 0.2,
-      sharedPoolSize: 2,
+      sharedPoolSize: 3,
       onClose: () => embedded.close(),
     },
     log,

@@ -66,8 +66,8 @@ describe('POST /webhooks/kakao/account-status', () => {
       const now = Math.floor(Date.now() / 1000);
       expect((await postSet(r.app, await signSet(r.key, setClaims({ iat: now - 6 * 3600, toe: undefined })))).statusCode).toBe(202);
       expect((await postSet(r.app, await signSet(r.key, setClaims({ iat: now + 50 })))).statusCode).toBe(202);
-      const [old] = await r.inspect.getJobs(['waiting'], 0, 0, true);
-      expect(old!.data.occurredAt).toBe(new Date((now - 6 * 3600) * 1000).toISOString());
+      const occurred = (await r.inspect.getJobs(['waiting'])).map((job) => job.data.occurredAt);
+      expect(occurred).toContain(new Date((now - 6 * 3600) * 1000).toISOString());
     });
 
     it('accepts a token without typ, and logs that it had none', async () => {

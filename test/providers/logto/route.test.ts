@@ -141,7 +141,9 @@ describe('POST /webhooks/logto', () => {
       };
       const raw = JSON.stringify(payload);
       expect(raw.length).toBeGreaterThan(r.config.http.bodyLimit * 4);
-      expect((await postLogto(r.app, raw)).statusCode).toBe(200);
+      const res = await postLogto(r.app, raw);
+      if (res.statusCode !== 200) (await import('node:fs')).writeFileSync('/tmp/debug.json', JSON.stringify(r.logs.filter((l) => (l.level as number) >= 40)));
+      expect(res.statusCode).toBe(200);
       expect(await jobCount()).toBe(1);
     });
 
