@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# Webhook receiver: `npm start` runs receiver and worker; compose runs them as separate services.
+# Webhook receiver: `npm start` runs receiver and worker; compose runs them as separate services
+# against Redis. Alone, the image keeps events in its embedded store under the /app/data volume.
 
 # Stage 1: production dependencies only (tsx runs the TypeScript sources; no build step).
 FROM node:24-bookworm-slim AS deps
@@ -14,7 +15,11 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
 COPY src ./src
-# The image's unprivileged user; nothing in /app is writable by it.
+# Without REDIS_URL or DATABASE_URL, events are stored in the embedded store in DATA_DIR: mount a
+# volume there so they survive the container. The unprivileged user owns only this directory.
+ENV DATA_DIR=/app/data
+RUN mkdir -p /app/data && chown node:node /app/data
+VOLUME ["/app/data"]
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s \

@@ -44,6 +44,13 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^CMD \["npm", "start"\]$/m);
   });
 
+  it('declares the embedded store\'s data directory as a volume the service user can write', () => {
+    expect(dockerfile).toMatch(/^ENV DATA_DIR=\/app\/data$/m);
+    expect(dockerfile).toMatch(/^VOLUME \["\/app\/data"\]$/m);
+    expect(dockerfile).toMatch(/chown node:node \/app\/data/);
+    expect(dockerfile.indexOf('chown node:node /app/data')).toBeLessThan(dockerfile.indexOf('USER node'));
+  });
+
   it('installs from the lock file and ships every file npm start needs', () => {
     expect(dockerfile).toContain('npm ci --omit=dev');
     const pkg = JSON.parse(read('package.json')) as { scripts: { start: string }; dependencies: Record<string, string> };
