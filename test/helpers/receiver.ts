@@ -1,5 +1,5 @@
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll } from 'vitest';
+import type { FastifyInstance, LightMyRequestResponse as InjectResponse } from 'fastify';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { Writable } from 'node:stream';
 import type { Config } from '../../src/config/config.js';
 import { buildApp } from '../../src/http/app.js';
@@ -8,7 +8,7 @@ import { createMetrics } from '../../src/metrics.js';
 import { createKeyResolver } from '../../src/providers/kakao/jwks.js';
 import type { JobQueue } from '../../src/queue/backend.js';
 import { createEventQueue, type EventQueue } from '../../src/queue/event-queue.js';
-import { DEFAULT_BACKEND, openTestBackend, type TestBackend } from './backends.js';
+import { DEFAULT_BACKEND, openTestBackend, openUnavailableBackend, type TestBackend } from './backends.js';
 import { createTestKey, startJwksServer, type JwksServer, type TestKey } from './kakao-transmitter.js';
 import { testConfig } from './test-config.js';
 import { atMost } from './wait-for.js';
@@ -96,4 +96,30 @@ export function postSet(app: FastifyInstance, token: string, contentType = SET_C
     headers: { 'content-type': contentType, accept: 'application/json' },
     payload: token,
   });
+}
+
+/**
+ * The outage contract every webhook endpoint keeps: with the store not answering, each request
+ * `send` makes gets 503 with Retry-After within the time limit, and nothing about our fault.
+ */
+export async function expectOutageAnswers503(
+  env: Record<string, string | undefined>,
+  send: (receiver: TestReceiver) => Promise<InjectResponse>,
+  times = 1,
+): Promise<void> {
+  const down = await openUnavailableBackend(DEFAULT_BACKEND);
+  const receiver = await startTestReceiver(down, env);
+  try {
+    for (let i = 0; i < times; i += 1) {
+      const started = Date.now();
+      const response = await send(receiver);
+      expect(response.statusCode).toBe(503);
+      expect(Date.now() - started).toBeLessThan(1500);
+      expect(response.headers['retry-after']).toBe('5');
+      expect(response.json()).toEqual({ error: 'ERR_QUEUE_UNAVAILABLE', message: 'temporarily unavailable, retry later' });
+    }
+  } finally {
+    await atMost(receiver.close());
+    await atMost(down.close());
+  }
 }

@@ -1,8 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestKey, KAKAO_ISSUER, setClaims, signSet, TEST_AUDIENCE, UNLINKED, unsignedToken } from '../../helpers/kakao-transmitter.js';
-import { DEFAULT_BACKEND, openUnavailableBackend } from '../../helpers/backends.js';
-import { atMost } from '../../helpers/wait-for.js';
-import { postSet, startTestReceiver, useTestBackend, type TestReceiver } from '../../helpers/receiver.js';
+import { postSet, startTestReceiver, useTestBackend, type TestReceiver, expectOutageAnswers503 } from '../../helpers/receiver.js';
 
 /** Every branch of POST /webhooks/kakao/account-status (issue 2, point 4), through app.inject(). */
 describe('POST /webhooks/kakao/account-status', () => {
@@ -277,19 +275,7 @@ describe('POST /webhooks/kakao/account-status', () => {
     });
 
     it('the queue unavailable', async () => {
-      const down = await openUnavailableBackend(DEFAULT_BACKEND);
-      const r2 = await startTestReceiver(down);
-      try {
-        const started = Date.now();
-        const response = await postSet(r2.app, await signSet(r2.key, setClaims()));
-        expect(response.statusCode).toBe(503);
-        expect(Date.now() - started).toBeLessThan(1500);
-        expect(response.headers['retry-after']).toBe('5');
-        expect(response.json()).toEqual({ error: 'ERR_QUEUE_UNAVAILABLE', message: 'temporarily unavailable, retry later' });
-      } finally {
-        await atMost(r2.close());
-        await atMost(down.close());
-      }
+      await expectOutageAnswers503({}, async (r2) => postSet(r2.app, await signSet(r2.key, setClaims())));
     });
   });
 

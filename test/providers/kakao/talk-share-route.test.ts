@@ -1,8 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN_ENV, allJobs, callKakao, form, FORM, JSON_TYPE, resourceId } from '../../helpers/kakao-admin.js';
-import { DEFAULT_BACKEND, openUnavailableBackend } from '../../helpers/backends.js';
-import { startTestReceiver, useTestBackend, type TestReceiver } from '../../helpers/receiver.js';
-import { atMost } from '../../helpers/wait-for.js';
+import { startTestReceiver, useTestBackend, type TestReceiver, expectOutageAnswers503 } from '../../helpers/receiver.js';
 
 const store = useTestBackend();
 
@@ -120,16 +118,8 @@ describe('GET|POST /webhooks/kakao/talk-share', () => {
   });
 
   it('answers 503 with Retry-After when the queue is unavailable', async () => {
-    const down = await openUnavailableBackend(DEFAULT_BACKEND);
-    const r2 = await startTestReceiver(down, ADMIN_ENV);
-    try {
-      const response = await callKakao(r2.app, { method: 'GET', url: `${URL_}?${form(shareParams())}`, headers: { 'x-kakao-resource-id': resourceId() } });
-      expect(response.statusCode).toBe(503);
-      expect(response.headers['retry-after']).toBe('5');
-      expect(response.json().error).toBe('ERR_QUEUE_UNAVAILABLE');
-    } finally {
-      await atMost(r2.close());
-      await atMost(down.close());
-    }
+    await expectOutageAnswers503(ADMIN_ENV, (r2) =>
+      callKakao(r2.app, { method: 'GET', url: `${URL_}?${form(shareParams())}`, headers: { 'x-kakao-resource-id': resourceId() } }),
+    );
   });
 });

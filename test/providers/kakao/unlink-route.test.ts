@@ -2,9 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   ADMIN_ENV, ADMIN_KEY, allJobs, APP_ID, callKakao, form, FORM, JSON_TYPE, KAKAO_USER_ID, OLD_ADMIN_KEY, unlinkParams,
 } from '../../helpers/kakao-admin.js';
-import { DEFAULT_BACKEND, openUnavailableBackend } from '../../helpers/backends.js';
-import { startTestReceiver, useTestBackend, type TestReceiver } from '../../helpers/receiver.js';
-import { atMost } from '../../helpers/wait-for.js';
+import { startTestReceiver, useTestBackend, type TestReceiver, expectOutageAnswers503 } from '../../helpers/receiver.js';
 
 const store = useTestBackend();
 
@@ -214,19 +212,7 @@ describe('GET|POST /webhooks/kakao/unlink', () => {
   });
 
   it('answers 503 with Retry-After, quickly, when the queue is unavailable', async () => {
-    const down = await openUnavailableBackend(DEFAULT_BACKEND);
-    const r2 = await startTestReceiver(down, ADMIN_ENV);
-    try {
-      const started = Date.now();
-      const response = await callKakao(r2.app, { method: 'GET', url: query(unlinkParams()) });
-      expect(response.statusCode).toBe(503);
-      expect(Date.now() - started).toBeLessThan(1500);
-      expect(response.headers['retry-after']).toBe('5');
-      expect(response.json()).toEqual({ error: 'ERR_QUEUE_UNAVAILABLE', message: 'temporarily unavailable, retry later' });
-    } finally {
-      await atMost(r2.close());
-      await atMost(down.close());
-    }
+    await expectOutageAnswers503(ADMIN_ENV, (r2) => callKakao(r2.app, { method: 'GET', url: query(unlinkParams()) }));
   });
 });
 
