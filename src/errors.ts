@@ -63,3 +63,14 @@ export class PermanentError extends Error {
     this.name = 'PermanentError';
   }
 }
+
+/** The process cannot start as configured; main.ts prints the message and exits 1. */
+export class StartupError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}

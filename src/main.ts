@@ -2,7 +2,7 @@ import closeWithGrace from 'close-with-grace';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/config.js';
 import { createLogger } from './logger.js';
-import { DataDirLockedError } from './queue/backends/data-dir-lock.js';
+import { StartupError } from './errors.js';
 import { startService, type Role } from './service.js';
 
 /** Entry point: `npm start [-- --role all|receiver|worker]`. Reads the environment once. */
@@ -28,8 +28,8 @@ let service;
 try {
   service = await startService(config, { role, logger });
 } catch (error) {
-  // A second process on the embedded data directory: say so plainly, without a stack trace.
-  if (!(error instanceof DataDirLockedError)) throw error;
+  // E.g. a second process on the embedded data directory: say so plainly, without a stack trace.
+  if (!(error instanceof StartupError)) throw error;
   logger.fatal(error.message);
   console.error(error.message);
   process.exit(1);

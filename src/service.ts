@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
+import { StartupError } from './errors.js';
 import type { EventOf } from './events/catalog.js';
 import { buildApp } from './http/app.js';
 import { createHandlerRegistry, type HandlerRegistry } from './handlers/registry.js';
@@ -39,6 +40,14 @@ export interface StartOptions {
  */
 export async function startService(config: Config, options: StartOptions): Promise<Service> {
   const { logger, role } = options;
+  if (config.store.kind === 'embedded' && role !== 'all' && !options.backend) {
+    // No other process can open the store: a lone receiver would acknowledge events that no
+    // worker ever sees, and a lone worker would wait for events that never come.
+    throw new StartupError(
+      'ERR_ROLE_NEEDS_SHARED_STORE',
+      `--role ${role} needs a store other processes can reach: set REDIS_URL or DATABASE_URL, or run --role all with the embedded store`,
+    );
+  }
   const metrics = createMetrics();
   const backend = options.backend ?? (await createBackend(config.store, logger.child({ component: 'store' })));
   let queue: EventQueue | undefined;

@@ -82,9 +82,16 @@ describe('the embedded store', () => {
     const second = await start('src/main.ts', [], { DATA_DIR: dir });
     children.push(second.child);
     expect(await second.exited).toBe(1);
-    expect(second.output()).toContain(`is in use by process ${first.child.pid}`);
+    expect(second.output()).toContain(`is in use by process ${first.child.pid} on `);
     // The first one is unharmed.
     expect((await fetch(`http://127.0.0.1:${first.port}/healthz`)).ok).toBe(true);
+  });
+
+  it.each(['receiver', 'worker'])('refuses --role %s: no other process can reach the embedded store', async (role) => {
+    const running = await start('src/main.ts', ['--role', role], { DATA_DIR: dataDir() });
+    children.push(running.child);
+    expect(await running.exited).toBe(1);
+    expect(running.output()).toContain(`--role ${role} needs a store other processes can reach`);
   });
 
   it('keeps every accepted event across a SIGKILL, and processes each once after the restart', async () => {

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BACKENDS, TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/backends.js';
 import { freePort } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -43,14 +44,22 @@ describe('the entry point', () => {
     expect(run.output()).toContain('--role must be one of');
   });
 
+  // Separate receivers and workers need a store other processes reach; `all` runs on the default.
+  const shared: Record<string, string> | undefined = BACKENDS.includes('redis')
+    ? { REDIS_URL: TEST_REDIS_URL }
+    : BACKENDS.includes('postgres')
+      ? { DATABASE_URL: TEST_DATABASE_URL }
+      : undefined;
   it.each([
-    ['worker', []],
-    ['receiver', ['POST /webhooks/kakao/account-status']],
-    ['all', ['POST /webhooks/kakao/account-status']],
-  ])('--role %s serves /healthz, logs its endpoints, and stops gracefully on SIGTERM', async (role, endpoints) => {
+    ['worker', [], shared],
+    ['receiver', ['POST /webhooks/kakao/account-status'], shared],
+    ['all', ['POST /webhooks/kakao/account-status'], {}],
+  ])('--role %s serves /healthz, logs its endpoints, and stops gracefully on SIGTERM', async (role, endpoints, store) => {
+    if (!store) return; // nothing but the embedded store here: these roles are refused (embedded-store.test.ts)
     const port = await freePort();
     const dataDir = mkdtempSync(join(tmpdir(), 'receiver-process-'));
-    const run = start(['--role', role], { PORT: String(port), KAKAO_AUDIENCE: 'k', KAKAO_JWKS_URI: 'http://127.0.0.1:1/jwks', DATA_DIR: dataDir });
+    const env = { PORT: String(port), KAKAO_AUDIENCE: 'k', KAKAO_JWKS_URI: 'http://127.0.0.1:1/jwks', DATA_DIR: dataDir, ...store };
+    const run = start(['--role', role], env);
     children.push(run.child);
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok, { timeoutMs: 20_000, what: '/healthz' });
     const webhook = await fetch(`http://127.0.0.1:${port}/webhooks/kakao/account-status`, { method: 'POST' });

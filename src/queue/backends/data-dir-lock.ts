@@ -1,77 +1,62 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import lockfile from 'proper-lockfile';
+import { StartupError } from '../../errors.js';
 
 /**
  * One process at a time may open the embedded data directory: PGlite does not notice a second
- * one, and the second one's commits are silently lost (measured: both wrote, one survived). The
- * lock is a file created exclusively, naming its holder; a holder that no longer runs (killed,
- * crashed) leaves a stale lock, which is taken over.
+ * one, and the second one's commits are silently lost (measured: both wrote, one survived).
+ *
+ * proper-lockfile makes the lock an atomically created directory whose mtime the holder renews
+ * every few seconds. A holder that dies (SIGKILL, OOM, a container replaced on another host)
+ * stops renewing it, and the lock is free once it is `staleMs` old; so a restart waits up to
+ * that long instead of needing someone to delete a file. A live holder keeps it fresh, and a
+ * second process gives up with a message naming the holder.
  */
-export class DataDirLockedError extends Error {
-  readonly code = 'ERR_DATA_DIR_LOCKED';
+export class DataDirLockedError extends StartupError {
   constructor(message: string) {
-    super(message);
-    this.name = 'DataDirLockedError';
+    super('ERR_DATA_DIR_LOCKED', message);
   }
 }
 
-interface Holder {
-  pid: number;
-  hostname: string;
-  startedAt: string;
+export interface DataDirLockOptions {
+  /** A lock not renewed for this long belongs to a dead process. */
+  staleMs?: number;
 }
 
-export function lockDataDir(dataDir: string): () => void {
+export async function lockDataDir(dataDir: string, options: DataDirLockOptions = {}): Promise<() => Promise<void>> {
+  const staleMs = options.staleMs ?? 10_000;
   mkdirSync(dataDir, { recursive: true });
-  const lockPath = join(dataDir, 'receiver.lock');
-  const me: Holder = { pid: process.pid, hostname: hostname(), startedAt: new Date().toISOString() };
+  const lockfilePath = join(dataDir, 'receiver.lock');
+  const holderPath = join(dataDir, 'receiver.lock.holder.json'); // who holds it, for the message only
+  // Long enough for a dead holder's lock to go stale, so a restart after a crash succeeds.
+  const deadline = Date.now() + staleMs + 2_000;
 
-  for (let attempt = 0; attempt < 3; attempt += 1) {
+  for (;;) {
     try {
-      const fd = openSync(lockPath, 'wx', 0o600);
-      writeSync(fd, JSON.stringify(me));
-      closeSync(fd);
-      const release = () => {
-        if (readHolder(lockPath)?.pid === me.pid) rmSync(lockPath, { force: true });
-      };
-      process.once('exit', release);
+      const release = await lockfile.lock(dataDir, { lockfilePath, stale: staleMs, update: Math.floor(staleMs / 4), realpath: false });
+      writeFileSync(holderPath, JSON.stringify({ pid: process.pid, hostname: hostname(), since: new Date().toISOString() }));
       return release;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
+      if (Date.now() > deadline) throw new DataDirLockedError(lockedMessage(dataDir, holderPath));
+      await sleep(500);
     }
-    const holder = readHolder(lockPath);
-    if (holder && holder.hostname !== me.hostname) {
-      throw new DataDirLockedError(
-        `${dataDir} is in use by process ${holder.pid} on host ${holder.hostname} (since ${holder.startedAt}). ` +
-          `Only one process may use the embedded queue; if that process is gone, delete ${lockPath}.`,
-      );
-    }
-    if (holder && holder.pid !== me.pid && isRunning(holder.pid)) {
-      throw new DataDirLockedError(
-        `${dataDir} is in use by process ${holder.pid} (since ${holder.startedAt}). Only one process may use the ` +
-          'embedded queue: stop the other one, or run receivers and workers separately against Redis or PostgreSQL.',
-      );
-    }
-    // The holder is gone (or is a previous life of this pid, as in a restarted container).
-    rmSync(lockPath, { force: true });
   }
-  throw new DataDirLockedError(`could not take the lock ${lockPath}`);
 }
 
-function readHolder(lockPath: string): Holder | undefined {
+function lockedMessage(dataDir: string, holderPath: string): string {
+  let holder = 'another process';
   try {
-    return JSON.parse(readFileSync(lockPath, 'utf8')) as Holder;
+    const { pid, hostname: host, since } = JSON.parse(readFileSync(holderPath, 'utf8')) as { pid: number; hostname: string; since: string };
+    holder = `process ${pid} on ${host} (since ${since})`;
   } catch {
-    return undefined; // unreadable or half-written: treat as stale
+    // the holder file is informational; the lock itself is what counts
   }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return (
+    `${dataDir} is in use by ${holder}. Only one process may use the embedded store: stop the other one, ` +
+    'or run receivers and workers as separate processes against Redis (REDIS_URL) or PostgreSQL (DATABASE_URL).'
+  );
 }

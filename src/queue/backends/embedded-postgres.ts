@@ -24,7 +24,7 @@ const MAX_SOCKET_PATH = 100;
 
 export async function startEmbeddedPostgres(dataDirOption: string): Promise<EmbeddedPostgres> {
   const dataDir = resolve(dataDirOption);
-  const release = lockDataDir(dataDir);
+  const release = await lockDataDir(dataDir);
   try {
     const pgDataDir = join(dataDir, 'pglite');
     mkdirSync(pgDataDir, { recursive: true });
@@ -50,11 +50,11 @@ export async function startEmbeddedPostgres(dataDirOption: string): Promise<Embe
         await server.stop();
         await db.close();
         rmSync(socketPath, { force: true });
-        release();
+        await release();
       },
     };
   } catch (error) {
-    release();
+    await release();
     throw error;
   }
 }
