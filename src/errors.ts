@@ -22,6 +22,7 @@ export type ErrorCode =
   // Our side failed: the sender should retry later.
   | 'ERR_JWKS_UNAVAILABLE'
   | 'ERR_QUEUE_UNAVAILABLE'
+  | 'ERR_SHUTTING_DOWN'
   | 'ERR_INTERNAL';
 
 export interface ReceiverErrorOptions {

@@ -7,6 +7,7 @@ import type { KeyResolver } from '../providers/kakao/jwks.js';
 import { KAKAO_ACCOUNT_STATUS_PATH, kakaoAccountStatusRoute } from '../providers/kakao/account-status-route.js';
 import { KAKAO_ADMIN_ENDPOINTS, kakaoAdminRoutes } from '../providers/kakao/admin-routes.js';
 import { LOGTO_WEBHOOK_PATH, logtoRoute } from '../providers/logto/route.js';
+import { unavailable } from '../errors.js';
 import { sendError } from './error-response.js';
 import { healthRoutes } from './health-routes.js';
 
@@ -33,9 +34,24 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     keepAliveTimeout: 72_000,
     requestTimeout: 10_000,
     bodyLimit: config.http.bodyLimit,
-    return503OnClosing: true,
+    // Replaced by the hooks below, which also send Retry-After and close the connection.
+    return503OnClosing: false,
   });
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+  // While closing, a request that still arrives on a kept-alive connection gets a 503 that tells
+  // the sender to retry (and load balancers to drain). Every answer then closes its connection:
+  // Node closes only the connections idle when close() starts, and a busy keep-alive one would
+  // otherwise hold the shutdown until its keep-alive timeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) throw unavailable('ERR_SHUTTING_DOWN', 'shutting down', config.queue.retryAfterSeconds);
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   app.addHook('onResponse', async (request, reply) => {
     const endpoint = request.routeOptions.url;
     if (!endpoint?.startsWith('/webhooks/')) return;

@@ -18,7 +18,7 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; statusCode: number }> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'ERR_BAD_REQUEST', statusCode: 400 },
 };
 
-export function describeError(error: unknown): Described {
+function describeError(error: unknown): Described {
   if (error instanceof ReceiverError) {
     return { statusCode: error.statusCode, code: error.code, message: error.message, retryAfter: error.retryAfter };
   }

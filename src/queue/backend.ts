@@ -31,11 +31,12 @@ export interface QueueBackend {
   close(): Promise<void>;
 }
 
-/** A password in a URL never reaches a log line. */
+/** A password in a URL, as userinfo or as a libpq query parameter, never reaches a log line. */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
+    for (const name of ['password', 'sslpassword']) if (parsed.searchParams.has(name)) parsed.searchParams.set(name, '***');
     return parsed.toString();
   } catch {
     return '(unparseable URL)';

@@ -7,7 +7,7 @@ import { checkEventAge } from './check-event-age.js';
 import { parseLogtoPayload } from './parse-payload.js';
 import { payloadToEvent } from './payload-to-event.js';
 import { isLogtoTestPayload } from './user-of.js';
-import { assertSignaturePresent, LOGTO_SIGNATURE_HEADER, verifyLogtoSignature } from './verify-signature.js';
+import { LOGTO_SIGNATURE_HEADER, signatureBytes, verifyLogtoSignature } from './verify-signature.js';
 
 export const LOGTO_WEBHOOK_PATH = '/webhooks/logto';
 
@@ -35,9 +35,10 @@ export async function logtoRoute(app: FastifyInstance, options: LogtoRouteOption
   }
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
 
-  // An unsigned request is refused before its body (up to the Logto body limit) is read.
+  // A request without a well-formed signature is refused before its body (up to the Logto body
+  // limit) is read or hashed.
   app.addHook('onRequest', async (request) => {
-    assertSignaturePresent(request.headers[LOGTO_SIGNATURE_HEADER]);
+    signatureBytes(request.headers[LOGTO_SIGNATURE_HEADER]);
   });
 
   app.post(LOGTO_WEBHOOK_PATH, { bodyLimit: config.bodyLimit }, async (request, reply) => {

@@ -15,12 +15,7 @@ const SIGNATURE = /^(?:sha256=)?([0-9a-f]{64})$/i;
  * about the expected value.
  */
 export function verifyLogtoSignature(body: Buffer, signature: string | string[] | undefined, keys: readonly string[]): number {
-  assertSignaturePresent(signature);
-  const match = typeof signature === 'string' ? SIGNATURE.exec(signature.trim()) : null;
-  if (!match) {
-    throw rejected('ERR_SIGNATURE_INVALID', `the ${LOGTO_SIGNATURE_HEADER} header must be one 64-digit hex HMAC-SHA256`, undefined, 401);
-  }
-  const given = Buffer.from(match[1]!, 'hex');
+  const given = signatureBytes(signature);
 
   let matched = -1;
   keys.forEach((key, index) => {
@@ -38,10 +33,18 @@ export function verifyLogtoSignature(body: Buffer, signature: string | string[] 
   return matched;
 }
 
-/** Cheap enough to run before the body is read. */
-export function assertSignaturePresent(signature: string | string[] | undefined): asserts signature is string | string[] {
+/**
+ * The signature as bytes; throws 401 when it is missing or not one hex HMAC-SHA256. Cheap enough
+ * to run before the body is read, so a request that cannot be signed never makes us buffer it.
+ */
+export function signatureBytes(signature: string | string[] | undefined): Buffer {
   if (signature === undefined || signature === '') {
     // Hooks created before Logto 1.5 have an empty key and send no header until it is regenerated.
     throw rejected('ERR_SIGNATURE_MISSING', `the ${LOGTO_SIGNATURE_HEADER} header is missing`, undefined, 401);
   }
+  const match = typeof signature === 'string' ? SIGNATURE.exec(signature.trim()) : null;
+  if (!match) {
+    throw rejected('ERR_SIGNATURE_INVALID', `the ${LOGTO_SIGNATURE_HEADER} header must be one 64-digit hex HMAC-SHA256`, undefined, 401);
+  }
+  return Buffer.from(match[1]!, 'hex');
 }

@@ -55,23 +55,16 @@ export async function createPostgresQueueBackend(options: PostgresBackendOptions
     return ownPool;
   };
 
-  // With a shared pool BullMQ leaves migrations to us; run them once, again after a failure.
-  let migrated: Promise<void> | undefined;
-  const migrate = () =>
-    (migrated ??= (async () => {
-      const client = await pool().connect();
-      try {
-        await runMigrations(client, 'bullmq');
-      } finally {
-        client.release();
-      }
-    })().catch((error: unknown) => {
-      migrated = undefined;
-      throw error;
-    }));
-
-  // The embedded store is in this process: migrate before anything is queued.
-  if (options.sharedPoolSize) await migrate();
+  // With a shared pool BullMQ leaves migrations to us; the embedded store is in this process, so
+  // they run before anything is queued.
+  if (options.sharedPoolSize) {
+    const client = await pool().connect();
+    try {
+      await runMigrations(client, 'bullmq');
+    } finally {
+      client.release();
+    }
+  }
 
   const connection = () =>
     options.sharedPoolSize

@@ -175,10 +175,9 @@ describe('POST /webhooks/kakao/account-status', () => {
 
     it('400 invalid_key for a bad signature', async () => {
       const token = await signSet(r.key, setClaims());
-      const [header, payload] = token.split('.');
+      const [header] = token.split('.');
       const forged = Buffer.from(JSON.stringify({ ...setClaims(), aud: TEST_AUDIENCE })).toString('base64url');
       await expectRejected(await postSet(r.app, `${header}.${forged}.${token.split('.')[2]}`), 400, 'invalid_key');
-      expect(payload).toBeTruthy();
     });
 
     it('400 invalid_key for a kid that a fresh JWKS fetch shows is absent', async () => {

@@ -174,6 +174,11 @@ describe('POST /webhooks/logto', () => {
       await expectRefused(await postLogto(r.app, huge, { signature: null }), 401, 'ERR_SIGNATURE_MISSING');
     });
 
+    it('401 for a malformed signature before its body is read (even one past the body limit)', async () => {
+      const huge = JSON.stringify({ ...userDataUpdated(), pad: 'x'.repeat(2 * 1024 * 1024) });
+      await expectRefused(await postLogto(r.app, huge, { signature: 'not-a-hex-digest' }), 401, 'ERR_SIGNATURE_INVALID');
+    });
+
     it('401 for a signature made with a key we do not hold, saying nothing of the expected value', async () => {
       const payload = userDataUpdated();
       const body = await expectRefused(await postLogto(r.app, payload, { key: 'an-attackers-key' }), 401, 'ERR_SIGNATURE_INVALID');
