@@ -104,6 +104,14 @@ const EnvSchema = z
     path: ['FAILED_JOB_RETENTION_SECONDS'],
     message: 'must be at least DEDUPE_WINDOW_SECONDS, or a redelivery of a failed event would be queued again',
   })
+  .refine((env) => env.LOGTO_MAX_AGE_SECONDS <= env.DEDUPE_WINDOW_SECONDS, {
+    path: ['LOGTO_MAX_AGE_SECONDS'],
+    message: 'must not exceed DEDUPE_WINDOW_SECONDS: an older event could be a replay of one whose job id is forgotten',
+  })
+  .refine((env) => env.JWKS_TIMEOUT_MS + env.QUEUE_TIMEOUT_MS <= 2500, {
+    path: ['QUEUE_TIMEOUT_MS'],
+    message: 'JWKS_TIMEOUT_MS + QUEUE_TIMEOUT_MS must stay within 2500 ms, or a request can outlast Kakao\'s 3 s deadline',
+  })
   .refine((env) => env.KAKAO_APP_ID.length === 0 || env.KAKAO_ADMIN_KEYS.length > 0, {
     path: ['KAKAO_APP_ID'],
     message: 'is set but KAKAO_ADMIN_KEYS is not: the unlink, talk channel and talk share endpoints exist only with KAKAO_ADMIN_KEYS',
@@ -148,6 +156,8 @@ function toConfig(env: Env) {
             issuer: env.KAKAO_ISSUER,
             audiences: env.KAKAO_AUDIENCE,
             algorithms: env.KAKAO_ALGORITHMS,
+            /** Tokens older than the dedupe window are refused: a replay could not be told from a redelivery. */
+            maxAgeSeconds: env.DEDUPE_WINDOW_SECONDS,
             jwks: {
               uri: env.KAKAO_JWKS_URI,
               timeoutMs: env.JWKS_TIMEOUT_MS,

@@ -54,6 +54,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ KAKAO_AUDIENCE: 'a', KAKAO_ALGORITHMS: alg })).toThrow(/KAKAO_ALGORITHMS/);
   });
 
+  it('bounds Kakao token age by the dedupe window, and refuses a Logto age bound past it', () => {
+    expect(loadConfig({ KAKAO_AUDIENCE: 'a', DEDUPE_WINDOW_SECONDS: '3600' }).kakaoAccountStatus?.maxAgeSeconds).toBe(3600);
+    expect(() => loadConfig({ DEDUPE_WINDOW_SECONDS: '300', LOGTO_MAX_AGE_SECONDS: '600' })).toThrow(/LOGTO_MAX_AGE_SECONDS/);
+  });
+
+  it('keeps the JWKS and queue waits together inside Kakao\'s 3 s deadline', () => {
+    expect(() => loadConfig({ JWKS_TIMEOUT_MS: '2000', QUEUE_TIMEOUT_MS: '1000' })).toThrow(/QUEUE_TIMEOUT_MS/);
+    expect(loadConfig({ JWKS_TIMEOUT_MS: '1500', QUEUE_TIMEOUT_MS: '1000' }).queue.timeoutMs).toBe(1000);
+  });
+
   it('refuses a failed-job retention shorter than the dedupe window', () => {
     expect(() => loadConfig({ DEDUPE_WINDOW_SECONDS: '100', FAILED_JOB_RETENTION_SECONDS: '10' })).toThrow(/FAILED_JOB_RETENTION_SECONDS/);
   });

@@ -44,6 +44,7 @@ export async function kakaoAccountStatusRoute(app: FastifyInstance, options: Kak
       issuer: config.issuer,
       audiences: config.audiences,
       algorithms: config.algorithms,
+      maxAgeSeconds: config.maxAgeSeconds,
       onMissingTyp: () => request.log.warn('SET has no typ header; accepted (Kakao\'s habit is unconfirmed)'),
     });
     const events = setToEvents(claims, new Date());

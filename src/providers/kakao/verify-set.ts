@@ -13,8 +13,13 @@ export interface VerifySetOptions {
   issuer: string;
   audiences: readonly string[];
   algorithms: readonly string[];
-  /** How far in the future `iat` may be (clock skew). No maximum age: redeliveries can be hours old. */
+  /** How far in the future `iat` may be (clock skew). */
   maxFutureSkewSeconds?: number;
+  /**
+   * Oldest `iat` accepted. Set to the dedupe window: redeliveries, hours old, pass; a token
+   * replayed after its job id was forgotten does not. Unset: no bound.
+   */
+  maxAgeSeconds?: number;
   now?: () => Date;
   /** Called when a token has no `typ`: accepted, because Kakao's habit is unconfirmed. */
   onMissingTyp?: () => void;
@@ -76,6 +81,9 @@ export async function verifySet(body: string, options: VerifySetOptions): Promis
   const nowSeconds = (options.now?.() ?? new Date()).getTime() / 1000;
   if (claims.iat > nowSeconds + (options.maxFutureSkewSeconds ?? 60)) {
     throw invalid('iat is in the future');
+  }
+  if (options.maxAgeSeconds !== undefined && claims.iat < nowSeconds - options.maxAgeSeconds) {
+    throw invalid('the token is older than this receiver remembers deliveries, so it cannot tell a replay from a redelivery');
   }
   return { header, claims };
 }

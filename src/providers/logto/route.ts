@@ -25,6 +25,9 @@ export interface LogtoRouteOptions {
  */
 export async function logtoRoute(app: FastifyInstance, options: LogtoRouteOptions) {
   const { config, queue, metrics } = options;
+  if (config.maxAgeSeconds === 0) {
+    app.log.warn('LOGTO_MAX_AGE_SECONDS is 0: a captured delivery replayed after the dedupe window would be accepted again');
+  }
 
   // The body stays a Buffer: re-serialized JSON would not match the signature (logto.md 3.5).
   // Scoped to this plugin, so no other route sees raw bodies; other media types get 415.

@@ -208,6 +208,7 @@ describe('POST /webhooks/kakao/account-status', () => {
     it.each([
       ['iat missing', { iat: undefined }],
       ['iat more than 60 s in the future', { iat: Math.floor(Date.now() / 1000) + 120 }],
+      ['iat older than the dedupe window (a replay cannot be told from a redelivery)', { iat: Math.floor(Date.now() / 1000) - 7 * 24 * 3600 - 60 }],
       ['jti missing', { jti: undefined }],
       ['jti empty', { jti: '' }],
       ['events missing', { events: undefined }],
