@@ -65,6 +65,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   if (deps.queue) {
     if (config.kakaoAccountStatus) {
       if (!deps.kakaoKeys) throw new Error('buildApp: kakaoKeys is required when KAKAO_AUDIENCE is set');
+      const keys = deps.kakaoKeys;
+      app.addHook('onClose', async () => keys.close()); // stops the background JWKS refresh
       await app.register(kakaoAccountStatusRoute, {
         config: config.kakaoAccountStatus,
         bodyLimit: config.http.bodyLimit,

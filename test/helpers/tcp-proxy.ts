@@ -8,6 +8,8 @@ export interface TcpProxy {
   port: number;
   /** Refuse new connections and reset the open ones. */
   cut(): Promise<void>;
+  /** Accept connections but never pass a byte either way: a store that hangs. */
+  blackhole(): void;
   restore(): Promise<void>;
   close(): Promise<void>;
 }
@@ -15,10 +17,16 @@ export interface TcpProxy {
 export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let server: Server | undefined;
+  let swallowing = false;
   let port = 0;
   const listen = () =>
     new Promise<void>((resolve) => {
       server = createServer((client) => {
+        if (swallowing) {
+          sockets.add(client);
+          client.on('error', () => client.destroy());
+          return;
+        }
         const upstream = connect(targetPort, targetHost);
         sockets.add(client).add(upstream);
         client.pipe(upstream).pipe(client);
@@ -50,6 +58,10 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
       return port;
     },
     cut: stop,
+    blackhole() {
+      swallowing = true;
+      for (const socket of sockets) socket.pause(); // open connections go silent too
+    },
     restore: listen,
     close: stop,
   };

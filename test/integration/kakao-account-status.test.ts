@@ -76,6 +76,25 @@ describe.each(BACKENDS)('Kakao account status webhook end to end, on %s', (kind)
 const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
 
 describe('store outages and recovery', () => {
+  it.each(BACKENDS.filter((kind) => kind !== 'embedded'))(
+    '%s accepting connections but never answering: 503 within the time limit',
+    async (kind) => {
+      proxy = await startTcpProxy(kind === 'redis' ? 6379 : 5432);
+      proxy.blackhole();
+      const env =
+        kind === 'redis'
+          ? { REDIS_URL: `redis://127.0.0.1:${proxy.port}` }
+          : { REDIS_URL: undefined, DATABASE_URL: TEST_DATABASE_URL.replace(':5432/', `:${proxy.port}/`) };
+      await start({ env }, 'receiver');
+      const started = Date.now();
+      const response = await postSetOverHttp(running!.baseUrl, await signSet(key, setClaims()));
+      expect(response.status).toBe(503);
+      expect(Date.now() - started).toBeLessThan(1500);
+      await atMost(running!.close());
+      running = undefined;
+    },
+  );
+
   let ownRedis: OwnRedis | undefined;
   let proxy: TcpProxy | undefined;
   afterEach(async () => {

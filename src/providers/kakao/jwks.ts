@@ -1,4 +1,13 @@
-import { createLocalJWKSet, createRemoteJWKSet, errors, type JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  flattenedVerify,
+  type CryptoKey,
+  type FlattenedJWSInput,
+  type JWSHeaderParameters,
+  type JWTVerifyGetKey,
+} from 'jose';
 import type { Logger } from 'pino';
 import { rejected, unavailable } from '../../errors.js';
 
@@ -11,16 +20,27 @@ export interface JwksOptions {
 
 export interface KeyResolver {
   getKey: JWTVerifyGetKey;
-  /** Fetches the JWKS now, so the first event does not pay for it. Never throws. */
+  /**
+   * Fetches the JWKS now, so the first event does not pay for it, and from then on refreshes it
+   * in the background before it goes stale. Never throws.
+   */
   warmUp(): Promise<boolean>;
+  /** Stops the background refresh. Call on shutdown. */
+  close(): void;
 }
 
+type KeySet = ReturnType<typeof createLocalJWKSet>;
+
 /**
- * Resolves a SET's signing key from the issuer's JWKS, through jose's remote JWKS cache, with the
- * one rule jose leaves to us: a token is refused as `invalid_key` only when a fresh fetch shows
- * its kid is absent. jose answers "no matching key" without fetching while its cooldown runs, and
- * fails outright when a refetch fails; both mean "we could not look", so both become a 503 that
- * makes Kakao retry, and a key rotation never loses an event.
+ * Resolves a SET's signing key from the issuer's JWKS. jose's remote set does the fetching
+ * (timeout, one request at a time, validation of the set); the policy is ours, and we call
+ * `reload()` ourselves so every error's origin is known: a reload failure means "we could not
+ * look", anything from the key lookup is about the published keys.
+ * - A token is refused as `invalid_key` only when a fresh fetch shows its kid is absent. During
+ *   the refetch cooldown, or when the JWKS cannot be fetched, it is a 503 that makes Kakao retry,
+ *   so a key rotation never loses an event.
+ * - When the cache is stale and the refetch fails, the cached keys keep verifying.
+ * - A published key we cannot use is the issuer's or our problem, not the token's: 503.
  */
 export function createKeyResolver(options: JwksOptions, log: Logger): KeyResolver {
   const remote = createRemoteJWKSet(new URL(options.uri), {
@@ -29,46 +49,116 @@ export function createKeyResolver(options: JwksOptions, log: Logger): KeyResolve
     cacheMaxAge: options.cacheMaxAgeMs,
   });
   const retryAfter = () => Math.max(1, Math.ceil(options.cooldownMs / 1000));
+  const down = (message: string, cause?: unknown) => unavailable('ERR_JWKS_UNAVAILABLE', message, retryAfter(), cause);
+  // After a failed fetch, requests do not each wait timeoutMs on a JWKS that is probably still
+  // down. Capped by the cooldown, so JWKS_COOLDOWN_MS=0 (refetch whenever needed) stays exactly that.
+  const backoffMs = Math.min(options.cooldownMs, 5000);
+
+  let keys: KeySet | undefined; // the last set fetched, kept even when stale
+  let failedAt = -Infinity;
+  let pending: Promise<boolean> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  /** Fetches the JWKS unless a fetch failed moments ago. Resolves whether it now holds fresh keys. */
+  function refetch(): Promise<boolean> {
+    if (Date.now() < failedAt + backoffMs) return Promise.resolve(false);
+    pending ??= remote
+      .reload()
+      .then(
+        () => {
+          keys = createLocalJWKSet(remote.jwks()!);
+          return true;
+        },
+        (error: unknown) => {
+          // Fetch failures only (timeout, non-200, bad JSON, malformed set, network): one log line
+          // per failed fetch, however many requests were waiting on it.
+          failedAt = Date.now();
+          log.warn({ err: error, jwksUri: options.uri }, keys ? 'JWKS fetch failed; the cached keys stay in use' : 'JWKS fetch failed; no keys cached');
+          return false;
+        },
+      )
+      .finally(() => {
+        pending = undefined;
+      });
+    return pending;
+  }
 
   const getKey: JWTVerifyGetKey = async (header, token) => {
-    const couldNotRefetch = remote.coolingDown;
+    // undefined: this request did not fetch. A stale cache is refreshed first; if that fails,
+    // the keys we had are still the issuer's best-known keys.
+    let fetched = remote.fresh ? undefined : await refetch();
+    if (!keys) throw down('the issuer JWKS could not be fetched');
     try {
-      return await remote(header, token);
+      return await pick(keys, header, token);
+    } catch (error) {
+      if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
+    }
+    if (fetched === undefined) {
+      if (remote.coolingDown) throw down('signing key not in the cached JWKS; refetch is cooling down');
+      fetched = await refetch();
+    }
+    if (!fetched) throw down('signing key not in the cached JWKS; the JWKS could not be fetched');
+    try {
+      return await pick(keys, header, token);
     } catch (error) {
       if (error instanceof errors.JWKSNoMatchingKey) {
-        if (couldNotRefetch) {
-          throw unavailable('ERR_JWKS_UNAVAILABLE', 'signing key not in the cached JWKS; refetch is cooling down', retryAfter(), error);
-        }
         throw rejected('ERR_SET_KEY', 'the token is signed with a key the issuer does not publish', error);
       }
-      if (error instanceof errors.JWKSMultipleMatchingKeys) {
-        throw rejected('ERR_SET_KEY', 'the token names a kid that matches several published keys', error);
-      }
-      // The cache went stale and the refetch failed: the keys we had are still the issuer's
-      // best-known keys, so verify against them rather than refuse service.
-      const cached = remote.jwks();
-      if (cached) {
-        log.warn({ err: error }, 'JWKS refetch failed; verifying with the cached keys');
-        try {
-          return await createLocalJWKSet(cached)(header, token);
-        } catch (localError) {
-          if (!(localError instanceof errors.JWKSNoMatchingKey)) throw localError;
-        }
-      }
-      throw unavailable('ERR_JWKS_UNAVAILABLE', 'the issuer JWKS could not be fetched', retryAfter(), error);
+      throw error;
     }
   };
 
   return {
     getKey,
     async warmUp() {
-      try {
-        await remote.reload();
-        return true;
-      } catch (error) {
-        log.error({ err: error, jwksUri: options.uri }, 'could not fetch the Kakao JWKS at start-up; will retry on the first event');
-        return false;
-      }
+      // Refreshing every half cacheMaxAge keeps the cache fresh, so a request rarely waits on a
+      // fetch. At most once a second, whatever the setting. unref: it never keeps the process up.
+      timer ??= setInterval(() => void refetch(), Math.max(options.cacheMaxAgeMs / 2, 1000)).unref();
+      const ok = await refetch();
+      if (!ok) log.error({ jwksUri: options.uri }, 'could not fetch the Kakao JWKS at start-up; will retry on the first event');
+      return ok;
+    },
+    close() {
+      clearInterval(timer);
+      timer = undefined;
     },
   };
+
+  /** The header's key in `set`; JWKSNoMatchingKey passes through for the caller to judge. */
+  async function pick(set: KeySet, header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey> {
+    let key: CryptoKey;
+    try {
+      key = await set(header, token);
+    } catch (error) {
+      if (error instanceof errors.JWKSNoMatchingKey) throw error;
+      if (error instanceof errors.JWKSMultipleMatchingKeys) return pickBySignature(error, token);
+      // The one matching key did not import (JWKInvalid, JOSENotSupported, WebCrypto's DataError).
+      throw down('a published signing key could not be imported', error);
+    }
+    // WebCrypto imports an RSA key with a garbage modulus, and jose then refuses it at
+    // verification with a bare TypeError (a 500). Same as a key that does not import.
+    const { modulusLength } = key.algorithm as { modulusLength?: number };
+    if (modulusLength !== undefined && modulusLength < 2048) throw down('a published RSA signing key is shorter than 2048 bits');
+    return key;
+  }
+
+  /**
+   * Several published keys match the kid and alg (e.g. mid-rotation). jose 6 leaves the choice to
+   * us: the error iterates the candidates that import, once. The first that verifies the
+   * signature is the key (jwtVerify then verifies with it again; cheap next to a rare case).
+   */
+  async function pickBySignature(error: errors.JWKSMultipleMatchingKeys, token: FlattenedJWSInput): Promise<CryptoKey> {
+    let imported = 0;
+    for await (const candidate of error) {
+      imported += 1;
+      try {
+        await flattenedVerify(token, candidate);
+        return candidate;
+      } catch {
+        // not this one
+      }
+    }
+    if (imported === 0) throw down('none of the published keys for this kid could be imported', error);
+    throw rejected('ERR_SET_KEY', 'signature verification failed', error);
+  }
 }

@@ -232,13 +232,13 @@ describe('POST /webhooks/kakao/account-status', () => {
     });
 
     it('after the cooldown, a rotated key is fetched and the retry is accepted', async () => {
-      const r2 = await startTestReceiver(store(), { JWKS_COOLDOWN_MS: '300' });
+      const r2 = await startTestReceiver(store(), { JWKS_COOLDOWN_MS: '1500' });
       try {
         const rotated = await createTestKey('rotated-in');
         const token = await signSet(rotated, setClaims());
         r2.jwks.publish([r2.key, rotated]);
         expect((await postSet(r2.app, token)).statusCode).toBe(503);
-        await new Promise((resolve) => setTimeout(resolve, 350));
+        await new Promise((resolve) => setTimeout(resolve, 1600));
         expect((await postSet(r2.app, token)).statusCode).toBe(202);
       } finally {
         await r2.close();
