@@ -1,4 +1,4 @@
-import type { WebhookEvent } from './envelope.js';
+import type { EventUnion } from './envelope.js';
 import { KAKAO_SET_EVENT_TYPES, type KakaoSetEventDataMap } from '../providers/kakao/account-status-events.js';
 import { KAKAO_ADMIN_EVENT_NAMES, type KakaoAdminEventDataMap } from '../providers/kakao/admin-webhook-events.js';
 import { LOGTO_EVENT_TYPES, type LogtoEventDataMap } from '../providers/logto/events.js';
@@ -12,9 +12,7 @@ export interface EventDataMap extends KakaoSetEventDataMap, KakaoAdminEventDataM
 export type EventName = keyof EventDataMap & string;
 
 /** The event a handler for `N` receives; distributes over unions, so `event.type` narrows `data`. */
-export type EventOf<N extends EventName = EventName> = {
-  [K in N]: WebhookEvent<K, EventDataMap[K]>;
-}[N];
+export type EventOf<N extends EventName = EventName> = EventUnion<EventDataMap, N>;
 
 export const EVENT_NAMES: ReadonlySet<string> = new Set<EventName>([
   ...(Object.keys(KAKAO_SET_EVENT_TYPES) as (keyof typeof KAKAO_SET_EVENT_TYPES)[]),

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * The provider-independent envelope every accepted webhook becomes. It is the data of one BullMQ
  * job and the first argument of every handler. It holds no secrets.
@@ -31,3 +33,14 @@ export interface WebhookEvent<Type extends string = string, Data = Record<string
   /** Correlates events with one cause (SET `txn`), where the provider sends one. */
   transactionId?: string;
 }
+
+/**
+ * Event ids hash the provider's delivery identity: the hex has no `:` (BullMQ forbids it in job
+ * ids), and the provider prefix keeps an id from being all digits.
+ */
+export const sha256Hex = (input: string | Buffer): string => createHash('sha256').update(input).digest('hex');
+
+/** The events of a provider's type-to-data map; distributes over unions, so `type` narrows `data`. */
+export type EventUnion<Map, N extends keyof Map & string = keyof Map & string> = {
+  [K in N]: WebhookEvent<K, Map[K]>;
+}[N];

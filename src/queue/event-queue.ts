@@ -56,7 +56,7 @@ export function createEventQueue(options: EventQueueOptions): EventQueue {
   // 6.7): until one add has succeeded, a failure replaces the queue so a later retry can succeed.
   let everStored = false;
 
-  const add = (events: readonly WebhookEvent[], dedupe?: DedupeWindow) => {
+  const add = (events: readonly WebhookEvent[], dedupe?: DedupeWindow): Promise<unknown> => {
     // BullMQ's throttle-mode deduplication: the key is kept for the ttl, then forgotten.
     const deduplication = dedupe ? { deduplication: { id: dedupe.key, ttl: dedupe.ttlSeconds * 1000 } } : {};
     return events.length === 1
@@ -67,12 +67,10 @@ export function createEventQueue(options: EventQueueOptions): EventQueue {
   return {
     async enqueue(events, dedupe) {
       if (events.length === 0) return;
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer from the queue within ${options.timeoutMs} ms`)), options.timeoutMs);
-      });
       try {
-        await Promise.race([add(events, dedupe), timeout]);
+        await within(options.timeoutMs, add(events, dedupe), () => {
+          throw new Error(`no answer from the queue within ${options.timeoutMs} ms`);
+        });
         everStored = true;
       } catch (error) {
         if (!everStored) {
@@ -82,23 +80,32 @@ export function createEventQueue(options: EventQueueOptions): EventQueue {
         }
         // A late success is harmless: the sender retries and the job id deduplicates.
         throw unavailable('ERR_QUEUE_UNAVAILABLE', 'the event queue is unavailable', options.retryAfterSeconds, error);
-      } finally {
-        clearTimeout(timer);
       }
     },
-    async isReady() {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), options.timeoutMs);
-      });
-      try {
-        return await Promise.race([backend.ping(), timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
+    isReady() {
+      return within(options.timeoutMs, backend.ping(), () => false);
     },
     async close() {
       await queue.close();
     },
   };
+}
+
+/** `work`'s result, or `onTimeout()`'s after `ms`: no request waits longer on the store. */
+async function within<T>(ms: number, work: Promise<T>, onTimeout: () => T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<T>((resolve, reject) => {
+    timer = setTimeout(() => {
+      try {
+        resolve(onTimeout());
+      } catch (error) {
+        reject(error);
+      }
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
-import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { expect } from 'vitest';
 
 /** Plays Kakao's admin-key webhooks (unlink, Kakao Talk Channel, Kakao Talk Share) in tests. */
 export const ADMIN_KEY = '0123456789abcdef0123456789abcdef';
@@ -64,3 +65,10 @@ export const channelBody = (overrides: Record<string, unknown> = {}) => ({
 });
 
 export const allJobs = (inspect: Queue) => inspect.getJobs(['waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized']);
+
+/** A refused request: the status, the stable error code, and no job in the queue. */
+export async function expectRefusedWithoutJob(inspect: Queue, response: LightMyRequestResponse, status: number, error: string) {
+  expect(response.statusCode).toBe(status);
+  expect(response.json()).toMatchObject({ error });
+  expect(await allJobs(inspect)).toHaveLength(0);
+}

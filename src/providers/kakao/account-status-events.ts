@@ -1,4 +1,4 @@
-import type { WebhookEvent } from '../../events/envelope.js';
+import type { EventUnion } from '../../events/envelope.js';
 
 /**
  * The event types of Kakao's account status change webhook (OpenID SSF Security Event Tokens),
@@ -119,6 +119,4 @@ export interface KakaoSetEventDataMap {
   'kakao.unknown': SetEventClaims;
 }
 
-export type KakaoSetEvent<N extends KakaoSetEventName = KakaoSetEventName> = {
-  [K in N]: WebhookEvent<K, KakaoSetEventDataMap[K]>;
-}[N];
+export type KakaoSetEvent<N extends KakaoSetEventName = KakaoSetEventName> = EventUnion<KakaoSetEventDataMap, N>;

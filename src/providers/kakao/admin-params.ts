@@ -1,4 +1,5 @@
 import { rejected } from '../../errors.js';
+import { parseJsonObject } from '../read-payload.js';
 
 /**
  * The parameters of an admin-key webhook, read only after the key was checked: from the query
@@ -25,7 +26,7 @@ export function readParams(request: RawRequest): Params {
   if (typeof request.body !== 'string' || request.body.trim() === '') {
     throw rejected('ERR_PAYLOAD_INVALID', 'expected a form-encoded or JSON body');
   }
-  return mediaType(request.contentType) === 'application/json' ? jsonToParams(request.body) : formToParams(request.body);
+  return mediaType(request.contentType) === 'application/json' ? parseJsonObject(request.body) : formToParams(request.body);
 }
 
 function formToParams(text: string): Params {
@@ -36,19 +37,6 @@ function formToParams(text: string): Params {
     params.set(name, seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value]);
   }
   return Object.fromEntries(params);
-}
-
-function jsonToParams(text: string): Params {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw rejected('ERR_PAYLOAD_INVALID', 'the body is not valid JSON', error);
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw rejected('ERR_PAYLOAD_INVALID', 'the JSON body must be an object');
-  }
-  return parsed as Params;
 }
 
 const mediaType = (contentType: string | undefined) => contentType?.split(';')[0]?.trim().toLowerCase();

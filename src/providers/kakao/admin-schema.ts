@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { rejected } from '../../errors.js';
+import { describeIssues } from '../read-payload.js';
 import type { Params } from './admin-params.js';
 
 /**
@@ -23,6 +24,5 @@ export const kakaoId = z
 export function parseParams<T extends z.ZodType>(schema: T, params: Params, what: string): z.output<T> {
   const result = schema.safeParse(params);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(parameters)'}: ${issue.message}`);
-  throw rejected('ERR_PAYLOAD_INVALID', `invalid ${what} parameters: ${problems.join('; ')}`, result.error);
+  throw rejected('ERR_PAYLOAD_INVALID', `invalid ${what} parameters: ${describeIssues(result.error, '(parameters)')}`, result.error);
 }

@@ -1,4 +1,4 @@
-import type { WebhookEvent } from '../../events/envelope.js';
+import type { EventUnion } from '../../events/envelope.js';
 
 /**
  * The events of Kakao's three admin-key webhooks (unlink, Kakao Talk Channel, Kakao Talk Share;
@@ -76,6 +76,4 @@ export interface KakaoAdminEventDataMap {
   'kakao.talk-share.sent': KakaoTalkShareData;
 }
 
-export type KakaoAdminEvent<N extends KakaoAdminEventName = KakaoAdminEventName> = {
-  [K in N]: WebhookEvent<K, KakaoAdminEventDataMap[K]>;
-}[N];
+export type KakaoAdminEvent<N extends KakaoAdminEventName = KakaoAdminEventName> = EventUnion<KakaoAdminEventDataMap, N>;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../events/envelope.js';
 import type { Params } from './admin-params.js';
 
 /**
@@ -13,9 +13,9 @@ import type { Params } from './admin-params.js';
  * same room would count as one, which is why services put a share id in serverCallbackArgs.
  */
 export function deliveryId(webhook: 'talk-channel' | 'talk-share', resourceId: string | undefined, params: Params): string {
-  if (resourceId !== undefined) return `kakao-${webhook}-${sha256(resourceId)}`;
+  if (resourceId !== undefined) return `kakao-${webhook}-${sha256Hex(resourceId)}`;
   const canonical = JSON.stringify(Object.fromEntries(Object.entries(params).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
-  return `kakao-${webhook}-body-${sha256(canonical)}`;
+  return `kakao-${webhook}-body-${sha256Hex(canonical)}`;
 }
 
 /** The header's value, or undefined when it is absent or blank. */
@@ -23,5 +23,3 @@ export function resourceIdOf(header: string | string[] | undefined): string | un
   const value = (Array.isArray(header) ? header[0] : header)?.trim();
   return value ? value : undefined;
 }
-
-const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest('hex');

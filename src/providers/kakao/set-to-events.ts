@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import type { EventSubject } from '../../events/envelope.js';
+import { sha256Hex, type EventSubject } from '../../events/envelope.js';
 import { rejected } from '../../errors.js';
 import { kakaoSetEventName, type KakaoSetEvent, type SetEventClaims } from './account-status-events.js';
 import type { SetClaims } from './verify-set.js';
@@ -15,7 +14,7 @@ export function setToEvents(claims: SetClaims, receivedAt: Date): KakaoSetEvent[
   return Object.entries(claims.events).map(([uri, eventClaims]) => {
     const data = eventClaims as SetEventClaims;
     const event = {
-      id: `kakao-set-${sha256(`${claims.iss}\n${claims.jti}\n${uri}`)}`,
+      id: `kakao-set-${sha256Hex(`${claims.iss}\n${claims.jti}\n${uri}`)}`,
       provider: 'kakao',
       type: kakaoSetEventName(uri),
       sourceType: uri,
@@ -28,8 +27,6 @@ export function setToEvents(claims: SetClaims, receivedAt: Date): KakaoSetEvent[
     return event;
   });
 }
-
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /**
  * The subject may sit in top-level `sub` (Kakao's habit), in `sub_id` (SSF 1.0), or in the

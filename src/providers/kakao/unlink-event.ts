@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { sha256Hex } from '../../events/envelope.js';
 import type { DedupeWindow } from '../../queue/event-queue.js';
 import { rejected } from '../../errors.js';
 import type { Params } from './admin-params.js';
@@ -41,7 +41,7 @@ export function unlinkToEvent(params: Params, options: UnlinkOptions): Unlink {
     throw rejected('ERR_APP_ID_INVALID', 'app_id is missing or is not an app this receiver serves', undefined, 401);
   }
   const data = parseParams(unlinkSchema, params, 'unlink');
-  const key = sha256(`${data.app_id}\n${data.user_id}\n${data.referrer_type}`);
+  const key = sha256Hex(`${data.app_id}\n${data.user_id}\n${data.referrer_type}`);
   const receivedAt = options.receivedAt.toISOString();
   return {
     event: {
@@ -64,5 +64,3 @@ function appIdOf(value: unknown): string | undefined {
   if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
   return undefined;
 }
-
-const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest('hex');

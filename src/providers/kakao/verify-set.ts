@@ -1,6 +1,7 @@
 import { decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey, type ProtectedHeaderParameters } from 'jose';
 import { z } from 'zod';
 import { ReceiverError, rejected } from '../../errors.js';
+import { describeIssues } from '../read-payload.js';
 
 /**
  * Verifies a Security Event Token (RFC 8417) pushed per RFC 8935, following the checklist in
@@ -75,7 +76,7 @@ export async function verifySet(body: string, options: VerifySetOptions): Promis
 
   const parsed = setClaimsSchema.safeParse(payload);
   if (!parsed.success) {
-    throw invalid(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '), parsed.error);
+    throw invalid(describeIssues(parsed.error, '(claims)'), parsed.error);
   }
   const claims = parsed.data;
   const nowSeconds = (options.now?.() ?? new Date()).getTime() / 1000;

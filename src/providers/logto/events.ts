@@ -1,4 +1,4 @@
-import type { WebhookEvent } from '../../events/envelope.js';
+import type { EventUnion } from '../../events/envelope.js';
 
 /**
  * Logto's webhook events (../shared research logto.md 4.1: `hookEvents` at v1.42.0 plus
@@ -276,6 +276,4 @@ export interface LogtoEventDataMap {
   'logto.unknown': LogtoPayloadBase;
 }
 
-export type LogtoEvent<N extends LogtoEventName = LogtoEventName> = {
-  [K in N]: WebhookEvent<K, LogtoEventDataMap[K]>;
-}[N];
+export type LogtoEvent<N extends LogtoEventName = LogtoEventName> = EventUnion<LogtoEventDataMap, N>;

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import type { EventSubject } from '../../events/envelope.js';
+import { sha256Hex, type EventSubject } from '../../events/envelope.js';
 import type { LogtoEvent, LogtoEventName, LogtoPayloadBase } from './events.js';
 import { isLogtoTestPayload, logtoUserOf } from './user-of.js';
 
@@ -10,7 +9,7 @@ import { isLogtoTestPayload, logtoUserOf } from './user-of.js';
  */
 export function payloadToEvent(name: LogtoEventName, payload: LogtoPayloadBase, rawBody: Buffer, receivedAt: Date): LogtoEvent {
   return {
-    id: `logto-${createHash('sha256').update(rawBody).digest('hex')}`,
+    id: `logto-${sha256Hex(rawBody)}`,
     provider: 'logto',
     type: name,
     sourceType: payload.event,

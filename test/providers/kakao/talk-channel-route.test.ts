@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ADMIN_ENV, allJobs, callKakao, channelBody, form, FORM, JSON_TYPE, KAKAO_USER_ID, resourceId } from '../../helpers/kakao-admin.js';
+import { ADMIN_ENV, allJobs, callKakao, channelBody, form, FORM, JSON_TYPE, KAKAO_USER_ID, resourceId, expectRefusedWithoutJob } from '../../helpers/kakao-admin.js';
 import { startTestReceiver, useTestBackend, type TestReceiver, expectOutageAnswers503 } from '../../helpers/receiver.js';
 
 const store = useTestBackend();
@@ -26,11 +26,8 @@ describe('POST /webhooks/kakao/talk-channel', () => {
     });
   const jobCount = async () => (await allJobs(r.inspect)).length;
 
-  async function expectRefused(response: Awaited<ReturnType<typeof post>>, status: number, error: string) {
-    expect(response.statusCode).toBe(status);
-    expect(response.json()).toMatchObject({ error });
-    expect(await jobCount()).toBe(0);
-  }
+  const expectRefused = (response: Awaited<ReturnType<typeof callKakao>>, status: number, error: string) =>
+    expectRefusedWithoutJob(r.inspect, response, status, error);
 
   describe('accepts', () => {
     it('added: 200, empty body, a kakao.talk-channel.added job dated by updated_at', async () => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ADMIN_ENV, allJobs, callKakao, form, FORM, JSON_TYPE, resourceId } from '../../helpers/kakao-admin.js';
+import { ADMIN_ENV, allJobs, callKakao, form, FORM, JSON_TYPE, resourceId, expectRefusedWithoutJob } from '../../helpers/kakao-admin.js';
 import { startTestReceiver, useTestBackend, type TestReceiver, expectOutageAnswers503 } from '../../helpers/receiver.js';
 
 const store = useTestBackend();
@@ -34,11 +34,8 @@ describe('GET|POST /webhooks/kakao/talk-share', () => {
   const postJson = (payload: string, id = resourceId()) =>
     callKakao(r.app, { url: URL_, contentType: JSON_TYPE, payload, headers: { 'x-kakao-resource-id': id } });
 
-  async function expectRefused(response: Awaited<ReturnType<typeof get>>, status: number, error: string) {
-    expect(response.statusCode).toBe(status);
-    expect(response.json()).toMatchObject({ error });
-    expect(await jobCount()).toBe(0);
-  }
+  const expectRefused = (response: Awaited<ReturnType<typeof callKakao>>, status: number, error: string) =>
+    expectRefusedWithoutJob(r.inspect, response, status, error);
 
   describe('accepts', () => {
     it('a GET: 200, empty body, a kakao.talk-share.sent job with every parameter kept as a string', async () => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  ADMIN_ENV, ADMIN_KEY, allJobs, APP_ID, callKakao, form, FORM, JSON_TYPE, KAKAO_USER_ID, OLD_ADMIN_KEY, unlinkParams,
+  ADMIN_ENV, ADMIN_KEY, allJobs, APP_ID, callKakao, expectRefusedWithoutJob, form, FORM, JSON_TYPE, KAKAO_USER_ID, OLD_ADMIN_KEY, unlinkParams,
 } from '../../helpers/kakao-admin.js';
 import { startTestReceiver, useTestBackend, type TestReceiver, expectOutageAnswers503 } from '../../helpers/receiver.js';
 
@@ -21,11 +21,8 @@ describe('GET|POST /webhooks/kakao/unlink', () => {
 
   const jobCount = async () => (await allJobs(r.inspect)).length;
 
-  async function expectRefused(response: Awaited<ReturnType<typeof callKakao>>, status: number, error: string) {
-    expect(response.statusCode).toBe(status);
-    expect(response.json()).toMatchObject({ error });
-    expect(await jobCount()).toBe(0);
-  }
+  const expectRefused = (response: Awaited<ReturnType<typeof callKakao>>, status: number, error: string) =>
+    expectRefusedWithoutJob(r.inspect, response, status, error);
 
   describe('accepts', () => {
     it('a form-encoded POST: 200, empty body, one kakao.unlinked job with the parameters as sent', async () => {
