@@ -19,9 +19,12 @@ export type ErrorCode =
   | 'ERR_UNSUPPORTED_MEDIA_TYPE'
   | 'ERR_BODY_TOO_LARGE'
   | 'ERR_BAD_REQUEST'
+  | 'ERR_UNAUTHORIZED' // account API: missing or unknown bearer token (401)
+  | 'ERR_ACCOUNT_NOT_FOUND' // account API: no event has named this user (404)
   // Our side failed: the sender should retry later.
   | 'ERR_JWKS_UNAVAILABLE'
   | 'ERR_QUEUE_UNAVAILABLE'
+  | 'ERR_STORE_UNAVAILABLE' // account API: the account state could not be read
   | 'ERR_SHUTTING_DOWN'
   | 'ERR_INTERNAL';
 

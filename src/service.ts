@@ -8,6 +8,8 @@ import type { EventOf } from './events/catalog.js';
 import { buildApp } from './http/app.js';
 import { createHandlerRegistry, type HandlerRegistry } from './handlers/registry.js';
 import { registerHandlers as registerDefaultHandlers } from './handlers/index.js';
+import { registerBuiltInHandlers } from './handlers/built-in.js';
+import { createUserJobForgetter } from './queue/forget-user-jobs.js';
 import { createMetrics } from './metrics.js';
 import { createKeyResolver } from './providers/kakao/jwks.js';
 import type { QueueBackend } from './queue/backend.js';
@@ -28,8 +30,8 @@ export interface Service {
 export interface StartOptions {
   role: Role;
   logger: Logger;
-  /** Replaces src/handlers/index.ts (tests register their own handlers). */
-  registerHandlers?: typeof registerDefaultHandlers;
+  /** Replaces src/handlers/index.ts (tests register their own handlers); built-in ones still run as configured. */
+  registerHandlers?: (registry: HandlerRegistry) => void;
   /** An already open store, shared with the caller, who closes it (tests). */
   backend?: QueueBackend;
 }
@@ -68,13 +70,16 @@ export async function startService(config: Config, options: StartOptions): Promi
   const { app, endpoints } = await buildApp(config, {
     logger,
     metrics,
+    accounts: backend.accountStates(),
     ...(queue ? { queue } : {}),
     ...(kakaoKeys ? { kakaoKeys } : {}),
   });
 
-  if (role !== 'receiver') {
+  const forgetter = role !== 'receiver' ? createUserJobForgetter(backend, config.queue.name, logger.child({ component: 'purge' })) : undefined;
+  if (forgetter) {
     registry = createHandlerRegistry();
-    (options.registerHandlers ?? registerDefaultHandlers)(registry, { accounts: backend.accountStore() });
+    registerBuiltInHandlers(registry, { config: config.accounts, store: backend.accountStates(), onPurged: forgetter.forget });
+    (options.registerHandlers ?? registerDefaultHandlers)(registry);
     const handlers = registry;
     // BullMQ's PostgreSQL worker never recovers from a failed first connection (bullmq 6.7), so
     // the worker starts once the store has answered; later outages it rides out by itself.
@@ -122,6 +127,7 @@ export async function startService(config: Config, options: StartOptions): Promi
       await app.close(); // new requests get 503 while in-flight ones finish
       await workerStarted;
       await worker?.close(); // waits for active jobs
+      await forgetter?.close();
       await queue?.close();
       if (!options.backend) await backend.close();
     },

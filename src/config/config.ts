@@ -1,19 +1,12 @@
 import { z } from 'zod';
+import { accountsConfigOf, accountsEnv } from '../accounts/config.js';
+import { list, nonNegativeInt, positiveInt } from './env-helpers.js';
 
 /**
  * The whole configuration of the service, read from environment variables once at start-up.
  * Nothing else in the code base reads `process.env`: entry points call `loadConfig()` and pass
  * the result down.
  */
-
-const list = (value: string) =>
-  value
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0);
-
-const positiveInt = z.coerce.number().int().positive();
-const nonNegativeInt = z.coerce.number().int().nonnegative();
 
 /** HMAC algorithms would let anyone holding the public JWKS forge tokens; `none` is no signature. */
 const ASYMMETRIC_JWS_ALGORITHMS = [
@@ -95,6 +88,8 @@ const EnvSchema = z
     LOGTO_MAX_AGE_SECONDS: nonNegativeInt.default(600),
     /** Organization.Membership.Updated can reach ~0.5 MB (logto.md 2.4), past WEBHOOK_BODY_LIMIT. */
     LOGTO_BODY_LIMIT: positiveInt.default(2 * 1024 * 1024),
+
+    ...accountsEnv,
   })
   .refine((env) => !(env.REDIS_URL && env.DATABASE_URL), {
     path: ['DATABASE_URL'],
@@ -186,6 +181,7 @@ function toConfig(env: Env) {
             bodyLimit: env.LOGTO_BODY_LIMIT,
           }
         : undefined,
+    accounts: accountsConfigOf(env),
   };
 }
 

@@ -1,22 +1,13 @@
 import type { HandlerRegistry } from './registry.js';
-import type { AccountStore } from './built-in/account-store.js';
-import { revokeSessions, SESSION_REVOKING_EVENTS } from './built-in/revoke-sessions.js';
-import { PROFILE_EVENTS, syncProfile } from './built-in/sync-profile.js';
-
-export interface HandlerDeps {
-  accounts: AccountStore;
-}
 
 /**
- * THE place to add your own handlers. Event names are typed: a misspelled name does not compile,
- * and `event.data` is typed for the names you register. Handlers may run more than once for one
- * event (retries), so make them idempotent; throw PermanentError (src/errors.ts) when retrying
- * cannot help. See README.md, "Adding handlers".
+ * THE place to add your own handlers; they run beside the built-in ones (the account state,
+ * see src/accounts/ and BUILT_IN_HANDLERS). Event names are typed: a misspelled name does not
+ * compile, and `event.data` is typed for the names you register. Handlers may run more than once
+ * for one event (retries), so make them idempotent; throw PermanentError (src/errors.ts) when
+ * retrying cannot help. See README.md, "Adding handlers".
  */
-export function registerHandlers(registry: HandlerRegistry, deps: HandlerDeps): void {
-  registry.on(SESSION_REVOKING_EVENTS, revokeSessions(deps.accounts));
-  registry.on(PROFILE_EVENTS, syncProfile(deps.accounts));
-
+export function registerHandlers(registry: HandlerRegistry): void {
   // Example: react to one event type.
   // registry.on('kakao.user-unlinked', async (event, { log }) => {
   //   log.info({ user: event.subject?.id, reason: event.data.reason }, 'user unlinked the app');

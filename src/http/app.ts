@@ -8,6 +8,8 @@ import { KAKAO_ACCOUNT_STATUS_PATH, kakaoAccountStatusRoute } from '../providers
 import { KAKAO_ADMIN_ENDPOINTS, kakaoAdminRoutes } from '../providers/kakao/admin-routes.js';
 import { LOGTO_WEBHOOK_PATH, logtoRoute } from '../providers/logto/route.js';
 import { unavailable } from '../errors.js';
+import type { AccountStateStore } from '../accounts/store.js';
+import { ACCOUNT_ENDPOINTS, accountRoutes } from '../accounts/http/routes.js';
 import { sendError } from './error-response.js';
 import { healthRoutes } from './health-routes.js';
 
@@ -18,11 +20,13 @@ export interface AppDeps {
   queue?: EventQueue;
   /** Kakao's JWKS; required when the Kakao account status endpoint is configured. */
   kakaoKeys?: KeyResolver;
+  /** The account state; its API is served when ACCOUNT_API_TOKENS is set. */
+  accounts?: AccountStateStore;
 }
 
 export interface App {
   app: FastifyInstance;
-  /** "METHOD path" of every webhook endpoint this app serves, for the start-up log. */
+  /** "METHOD path" of every webhook and account endpoint this app serves, for the start-up log. */
   endpoints: string[];
 }
 
@@ -89,6 +93,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
       await app.register(logtoRoute, { config: config.logto, queue: deps.queue, metrics: deps.metrics });
       endpoints.push(`POST ${LOGTO_WEBHOOK_PATH}`);
     }
+  }
+  if (deps.accounts && config.accounts.apiTokens.length > 0) {
+    await app.register(accountRoutes, { store: deps.accounts, tokens: config.accounts.apiTokens, retryAfterSeconds: config.queue.retryAfterSeconds });
+    endpoints.push(...ACCOUNT_ENDPOINTS);
   }
   return { app, endpoints };
 }

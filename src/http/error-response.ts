@@ -43,6 +43,7 @@ const SET_ERR: Partial<Record<ErrorCode, string>> = {
 const CHALLENGES: Partial<Record<ErrorCode, string>> = {
   ERR_ADMIN_KEY_INVALID: 'KakaoAK',
   ERR_APP_ID_INVALID: 'KakaoAK',
+  ERR_UNAUTHORIZED: 'Bearer',
 };
 
 export type ErrorBodyFormat = 'default' | 'rfc8935';

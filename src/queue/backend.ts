@@ -1,7 +1,7 @@
 import type { DefaultJobOptions, Processor, Queue, Worker } from 'bullmq';
 import type { EventOf } from '../events/catalog.js';
 import type { WebhookEvent } from '../events/envelope.js';
-import type { AccountStore } from '../handlers/built-in/account-store.js';
+import type { AccountStateStore } from '../accounts/store.js';
 
 /**
  * Where events are stored: Redis, PostgreSQL, or PostgreSQL embedded in this process (PGlite).
@@ -26,8 +26,8 @@ export interface QueueBackend {
   createWorker(name: string, processor: EventProcessor, options: { concurrency: number }): Worker<EventOf, void, string>;
   /** True when the store answers within the request budget. */
   ping(): Promise<boolean>;
-  /** Where the built-in handlers record revocations and profiles. */
-  accountStore(): AccountStore;
+  /** The account state in this store (one instance per backend; closed with it). */
+  accountStates(): AccountStateStore;
   close(): Promise<void>;
 }
 

@@ -41,9 +41,10 @@ export function createEventQueue(options: EventQueueOptions): EventQueue {
   const defaultJobOptions = {
     attempts: options.attempts,
     backoff: { type: 'exponential', delay: options.backoffMs },
-    // Completed jobs are kept for the dedupe window: a job id that still exists is a duplicate
-    // BullMQ ignores, so this retention *is* the dedupe window.
-    removeOnComplete: { age: options.dedupeWindowSeconds },
+    // A completed job is removed at once: its data may hold a user's email or name, which must
+    // be gone when the user is purged. Redeliveries are recognised by a deduplication key that
+    // holds only the job id (BullMQ's throttle mode), kept for the dedupe window.
+    removeOnComplete: true,
     removeOnFail: { age: options.failedRetentionSeconds },
   };
   const open = () => {
@@ -57,11 +58,18 @@ export function createEventQueue(options: EventQueueOptions): EventQueue {
   let everStored = false;
 
   const add = (events: readonly WebhookEvent[], dedupe?: DedupeWindow): Promise<unknown> => {
-    // BullMQ's throttle-mode deduplication: the key is kept for the ttl, then forgotten.
-    const deduplication = dedupe ? { deduplication: { id: dedupe.key, ttl: dedupe.ttlSeconds * 1000 } } : {};
+    // BullMQ's throttle-mode deduplication: the key is kept for the ttl, then forgotten, whether
+    // the job is still waiting, done or failed. Without a window of its own, an event is a
+    // duplicate of any event with its id inside the dedupe window.
+    const optsOf = (event: WebhookEvent) => ({
+      jobId: event.id,
+      deduplication: dedupe
+        ? { id: dedupe.key, ttl: dedupe.ttlSeconds * 1000 }
+        : { id: event.id, ttl: options.dedupeWindowSeconds * 1000 },
+    });
     return events.length === 1
-      ? queue.add(events[0]!.type, events[0]!, { jobId: events[0]!.id, ...deduplication })
-      : queue.addBulk(events.map((event) => ({ name: event.type, data: event, opts: { jobId: event.id, ...deduplication } })));
+      ? queue.add(events[0]!.type, events[0]!, optsOf(events[0]!))
+      : queue.addBulk(events.map((event) => ({ name: event.type, data: event, opts: optsOf(event) })));
   };
 
   return {

@@ -1,7 +1,8 @@
 import { createPostgresBackend, Queue, runMigrations, Worker } from 'bullmq';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { createSqlAccountStore } from '../../handlers/built-in/sql-account-store.js';
+import { createSqlAccountStore } from '../../accounts/stores/sql-store.js';
+import type { AccountStateStore } from '../../accounts/store.js';
 import { redactUrl, type JobQueue, type QueueBackend } from '../backend.js';
 
 /** pg settings that reach the database: a URL, or host (a unix socket directory too), port, user, database. */
@@ -55,6 +56,8 @@ export async function createPostgresQueueBackend(options: PostgresBackendOptions
     return ownPool;
   };
 
+  let accounts: AccountStateStore | undefined;
+
   // With a shared pool BullMQ leaves migrations to us; the embedded store is in this process, so
   // they run before anything is queued.
   if (options.sharedPoolSize) {
@@ -100,10 +103,16 @@ export async function createPostgresQueueBackend(options: PostgresBackendOptions
         return false;
       }
     },
-    accountStore() {
-      return createSqlAccountStore(pool());
+    accountStates() {
+      return (accounts ??= createSqlAccountStore({
+        pool: pool(),
+        // The embedded store runs in this process only: it announces changes in-process.
+        ...(options.sharedPoolSize ? {} : { listener: () => new pg.Client({ ...options.connection, connectionTimeoutMillis: 1000, keepAlive: true }) }),
+        log,
+      }));
     },
     async close() {
+      await accounts?.close();
       await ownPool?.end().catch(() => {});
       await options.onClose?.();
     },

@@ -1,7 +1,8 @@
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { createRedisAccountStore } from '../../handlers/built-in/account-store.js';
+import { createRedisAccountStore } from '../../accounts/stores/redis-store.js';
+import type { AccountStateStore } from '../../accounts/store.js';
 import { redactUrl, type QueueBackend } from '../backend.js';
 import { createRedisConnection } from '../redis-connection.js';
 
@@ -15,6 +16,7 @@ export function createRedisBackend(url: string, log: Logger): QueueBackend {
   let consumer: Redis | undefined;
   const producerConnection = () => (producer ??= createRedisConnection(url, 'producer', log));
   const workerConnection = () => (consumer ??= createRedisConnection(url, 'worker', log));
+  let accounts: AccountStateStore | undefined;
 
   return {
     kind: 'redis',
@@ -32,10 +34,16 @@ export function createRedisBackend(url: string, log: Logger): QueueBackend {
         return false;
       }
     },
-    accountStore() {
-      return createRedisAccountStore(workerConnection());
+    accountStates() {
+      return (accounts ??= createRedisAccountStore({
+        writer: workerConnection,
+        reader: producerConnection,
+        subscriber: () => createRedisConnection(url, 'worker', log),
+        log,
+      }));
     },
     async close() {
+      await accounts?.close();
       await Promise.allSettled([producer?.quit(), consumer?.quit()]);
     },
   };
