@@ -48,12 +48,13 @@ describe.each(BACKENDS)('Kakao account status webhook end to end, on %s', (kind)
     const { baseUrl, received, inspect } = await start(store());
     const token = await signSet(key, setClaims());
     for (let i = 0; i < 3; i += 1) expect((await postSetOverHttp(baseUrl, token)).status).toBe(202);
-    await waitFor(async () => (await inspect.getCompletedCount()) === 1, { what: 'completion' });
+    await waitFor(() => received.length === 1, { what: 'the handler' });
+    await waitFor(async () => (await inspect.getJobCounts('waiting', 'active', 'delayed', 'completed')).completed === 0, { what: 'the job to be removed' });
     await sleep(300);
     expect((await postSetOverHttp(baseUrl, token)).status).toBe(202); // after completion too
     await sleep(500);
     expect(received).toHaveLength(1);
-    expect(await inspect.getCompletedCount()).toBe(1);
+    expect(await inspect.getJobCounts('waiting', 'active', 'delayed')).toEqual({ waiting: 0, active: 0, delayed: 0 });
   });
 
   it('answers 503 with Retry-After within the time limit when the store does not answer', async () => {

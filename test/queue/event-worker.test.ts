@@ -52,7 +52,7 @@ describe.each(BACKENDS)('event worker on %s', (kind) => {
     });
     await start(registry, { JOB_ATTEMPTS: '5', JOB_BACKOFF_MS: '100' });
     await queue.enqueue([event('kakao-retry-1')]);
-    await waitFor(async () => (await inspect.getCompletedCount()) === 1, { what: 'completion' });
+    await waitFor(() => attempts.length === 3, { what: 'the third attempt' });
     expect(attempts.map((a) => a.attempt)).toEqual([1, 2, 3]);
     const firstGap = attempts[1]!.at - attempts[0]!.at;
     const secondGap = attempts[2]!.at - attempts[1]!.at;
@@ -90,17 +90,32 @@ describe.each(BACKENDS)('event worker on %s', (kind) => {
     expect(calls).toBe(1);
   });
 
-  it('keeps completed jobs for the dedupe window, so a redelivery after processing is still a duplicate', async () => {
+  it('removes a completed job at once, yet a redelivery inside the dedupe window is still a duplicate', async () => {
     const registry = createHandlerRegistry();
     let calls = 0;
     registry.on('kakao.user-unlinked', () => void (calls += 1));
     await start(registry);
     await queue.enqueue([event('kakao-dedupe-1')]);
-    await waitFor(async () => (await inspect.getCompletedCount()) === 1, { what: 'completion' });
+    await waitFor(() => calls === 1, { what: 'the handler' });
+    // The job and its data are gone (they may hold personal data); only the dedupe key remains.
+    await waitFor(async () => (await inspect.getJob('kakao-dedupe-1')) === undefined, { what: 'the job to be removed' });
+    expect(await inspect.getCompletedCount()).toBe(0);
     await queue.enqueue([event('kakao-dedupe-1')]);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(calls).toBe(1);
-    const [completed] = await inspect.getCompleted();
-    expect(completed!.opts.removeOnComplete).toEqual({ age: 7 * 24 * 3600 });
+    await queue.enqueue([event('kakao-dedupe-2')]);
+    await waitFor(() => calls === 2, { what: 'the second event' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(calls).toBe(2);
+  });
+
+  it('forgets the dedupe key after the window: a later delivery of the same id runs again', async () => {
+    const registry = createHandlerRegistry();
+    let calls = 0;
+    registry.on('kakao.user-unlinked', () => void (calls += 1));
+    await start(registry, { DEDUPE_WINDOW_SECONDS: '1', LOGTO_MAX_AGE_SECONDS: '1' });
+    await queue.enqueue([event('kakao-dedupe-window-1')]);
+    await waitFor(() => calls === 1, { what: 'the handler' });
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    await queue.enqueue([event('kakao-dedupe-window-1')]);
+    await waitFor(() => calls === 2, { what: 'the delivery after the window' });
   });
 });

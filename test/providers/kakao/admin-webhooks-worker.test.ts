@@ -1,7 +1,7 @@
 import type { Worker } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventOf } from '../../../src/events/catalog.js';
-import { revokeSessions, SESSION_REVOKING_EVENTS } from '../../../src/handlers/built-in/revoke-sessions.js';
+import { accountStateHandler, ACCOUNT_EVENT_NAMES } from '../../../src/accounts/handler.js';
 import { createHandlerRegistry } from '../../../src/handlers/registry.js';
 import { createLogger } from '../../../src/logger.js';
 import { createEventWorker } from '../../../src/queue/event-worker.js';
@@ -37,7 +37,7 @@ describe.each(BACKENDS)('Kakao admin-key webhooks through the worker, on %s', (k
     registry.on(['kakao.talk-channel.added', 'kakao.talk-share.sent', 'kakao.unknown'], (event) => {
       seen.push(event);
     });
-    registry.on(SESSION_REVOKING_EVENTS, revokeSessions(store().backend.accountStore()));
+    registry.on(ACCOUNT_EVENT_NAMES, accountStateHandler({ store: store().backend.accountStates() }));
     const log = createLogger('silent');
     worker = createEventWorker({ backend: store().backend, name: r.config.queue.name, registry, log, concurrency: 1 });
     void worker.run();
@@ -63,11 +63,28 @@ describe.each(BACKENDS)('Kakao admin-key webhooks through the worker, on %s', (k
     expect(seen.filter((e) => e.type === 'kakao.unlinked')).toHaveLength(1);
   });
 
-  it('the built-in handler revokes the unlinked user\'s sessions', async () => {
+  it('the built-in handler revokes the unlinked user\'s sessions and marks the account unlinked', async () => {
     expect((await callKakao(r.app, { method: 'GET', url: unlinkUrl })).statusCode).toBe(200);
-    const before = await waitFor(() => store().backend.accountStore().sessionsRevokedBefore('kakao', userId), { what: 'the revocation' });
+    const account = await waitFor(() => store().backend.accountStates().get('kakao', userId), { what: 'the revocation' });
     const [event] = seen;
-    expect(before).toEqual(new Date(event!.occurredAt));
+    expect(account.sessionsRevokedAt).toBe(Date.parse(event!.occurredAt));
+    expect(account.status).toMatchObject({ value: 'unlinked', at: Date.parse(event!.occurredAt) });
+  });
+
+  it('an unlink because the Kakao account was deleted purges the account, keeping a tombstone', async () => {
+    const url = `/webhooks/kakao/unlink?${form(unlinkParams({ user_id: userId, referrer_type: 'ACCOUNT_DELETE' }))}`;
+    expect((await callKakao(r.app, { method: 'GET', url })).statusCode).toBe(200);
+    const account = await waitFor(() => store().backend.accountStates().get('kakao', userId), { what: 'the purge' });
+    expect(account.status?.value).toBe('deleted');
+    expect(account.deletedAt).toBe(account.sessionsRevokedAt);
+  });
+
+  it('a Talk Channel relation of an app user is kept in the account state', async () => {
+    const body = channelBody({ id: userId, event: 'blocked' });
+    const response = await callKakao(r.app, { url: '/webhooks/kakao/talk-channel', contentType: JSON_TYPE, payload: JSON.stringify(body), headers: { 'x-kakao-resource-id': resourceId() } });
+    expect(response.statusCode).toBe(200);
+    const account = await waitFor(() => store().backend.accountStates().get('kakao', userId), { what: 'the channel relation' });
+    expect(account.channels).toMatchObject({ _xfxhjXn: { relation: 'blocked', at: Date.parse(body.updated_at as string) } });
   });
 
   it('talk channel and share events, known and unknown, reach their handlers', async () => {

@@ -28,7 +28,6 @@ describe.each(BACKENDS)('Logto events through the worker, on %s', (kind) => {
     });
     return service;
   }
-  const accounts = () => store().backend.accountStore();
 
   afterEach(async () => {
     await service?.close();
@@ -62,31 +61,40 @@ describe.each(BACKENDS)('Logto events through the worker, on %s', (kind) => {
     expect(seen).toEqual(['logto.unknown:Application.Created']);
   });
 
-  describe('built-in handlers', () => {
+  describe('built-in account-state handler', () => {
     const userId = () => `u-${randomUUID().slice(0, 8)}`;
-    const completed = async (count: number) =>
-      waitFor(async () => (await inspect!.getCompletedCount()) >= count, { what: `${count} completed jobs` });
+    const accounts = () => store().backend.accountStates();
+    const stateOf = (id: string) => waitFor(() => accounts().get('logto', id), { what: `the account state of ${id}` });
 
-    it('sync the profile from User.Data.Updated, but not from a customData-only update', async () => {
+    it('syncs the profile from User.Data.Updated, but not from a customData-only update', async () => {
       const s = await start();
       const id = userId();
-      expect((await postLogto(s.app, userDataUpdated({ userId: id }))).statusCode).toBe(200);
-      const profile = await waitFor(() => accounts().profile('logto', id), { what: 'the profile' });
-      expect(profile).toMatchObject({ primaryEmail: 'ada@example.com', name: 'Ada Lovelace', username: 'ada', avatar: '' });
+      const payload = userDataUpdated({ userId: id });
+      expect((await postLogto(s.app, payload)).statusCode).toBe(200);
+      const state = await stateOf(id);
+      const updatedAt = (payload.data as { updatedAt: number }).updatedAt;
+      expect(state.profile).toMatchObject({
+        primaryEmail: { value: 'ada@example.com', at: updatedAt },
+        name: { value: 'Ada Lovelace' },
+        username: { value: 'ada' },
+        avatar: { value: null },
+      });
 
       const customData = userDataUpdated({
         userId: id, path: `/users/${id}/custom-data`, matchedRoute: '/users/:userId/custom-data',
         // customData may well hold the user's own id; only the route tells it from a user.
         data: { id, name: 'not the name', plan: 'pro' },
       });
+      const marker = userDataUpdated({ userId: id, event: 'PostSignIn', user: { id } });
       expect((await postLogto(s.app, customData)).statusCode).toBe(200);
-      await completed(2);
-      const after = await accounts().profile('logto', id);
-      expect(after!.name).toBe('Ada Lovelace');
-      expect(after!.plan).toBeUndefined();
+      expect((await postLogto(s.app, marker)).statusCode).toBe(200);
+      await waitFor(async () => (await accounts().get('logto', id))?.lastEvent?.type === 'logto.PostSignIn', { what: 'the marker' });
+      const after = await accounts().get('logto', id);
+      expect(after!.profile.name).toMatchObject({ value: 'Ada Lovelace' });
+      expect(after!.profile.plan).toBeUndefined();
     });
 
-    it('revoke sessions on suspension, not when a suspension is lifted', async () => {
+    it('disables the account and revokes sessions on suspension; lifting it reactivates without revoking', async () => {
       const s = await start();
       const suspended = userId();
       const lifted = userId();
@@ -95,21 +103,27 @@ describe.each(BACKENDS)('Logto events through the worker, on %s', (kind) => {
       const payload = suspension(suspended, true);
       expect((await postLogto(s.app, payload)).statusCode).toBe(200);
       expect((await postLogto(s.app, suspension(lifted, false))).statusCode).toBe(200);
-      await completed(2);
-      expect(await accounts().sessionsRevokedBefore('logto', suspended)).toEqual(new Date(payload.createdAt as string));
-      expect(await accounts().sessionsRevokedBefore('logto', lifted)).toBeNull();
+      const at = Date.parse(payload.createdAt as string);
+      expect(await stateOf(suspended)).toMatchObject({ sessionsRevokedAt: at, status: { value: 'disabled', at } });
+      expect(await stateOf(lifted)).toMatchObject({ sessionsRevokedAt: null, status: { value: 'active' } });
     });
 
-    it('revoke sessions after a password reset and a deletion', async () => {
+    it('revokes sessions after a password reset, and purges on User.Deleted', async () => {
       const s = await start();
       const reset = userId();
       const deleted = userId();
       const resetPayload = { event: 'PostResetPassword', interactionEvent: 'ForgotPassword', createdAt: new Date().toISOString(), sessionId: 's1', userId: reset, user: { id: reset } };
       expect((await postLogto(s.app, resetPayload)).statusCode).toBe(200);
+      expect((await postLogto(s.app, userDataUpdated({ userId: deleted, createdAt: new Date(Date.now() - 1000).toISOString() }))).statusCode).toBe(200);
+      await waitFor(async () => Object.keys((await accounts().get('logto', deleted))?.profile ?? {}).length > 0, { what: 'the profile' });
       expect((await postLogto(s.app, userDataUpdated({ userId: deleted, event: 'User.Deleted', method: 'DELETE', status: 204 }))).statusCode).toBe(200);
-      await completed(2);
-      expect(await accounts().sessionsRevokedBefore('logto', reset)).toBeInstanceOf(Date);
-      expect(await accounts().sessionsRevokedBefore('logto', deleted)).toBeInstanceOf(Date);
+      expect((await stateOf(reset)).sessionsRevokedAt).toBe(Date.parse(resetPayload.createdAt));
+      const tombstone = await waitFor(async () => {
+        const state = await accounts().get('logto', deleted);
+        return state?.status?.value === 'deleted' ? state : undefined;
+      }, { what: 'the purge' });
+      expect(tombstone.profile).toEqual({});
+      expect(tombstone.deletedAt).toBe(tombstone.sessionsRevokedAt);
     });
   });
 });
