@@ -30,6 +30,24 @@ export interface RedisAccountStoreOptions {
   log: Logger;
 }
 
+/**
+ * The fail-fast connection refuses commands until it is connected; a read that comes right after
+ * start-up (or a reconnect) waits up to a second for it instead of failing at once.
+ */
+async function ready(redis: Redis, ms = 1000): Promise<Redis> {
+  if (redis.status === 'ready') return redis;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    }
+    redis.once('ready', done);
+  });
+  return redis; // still not ready: the command fails and the API answers 503
+}
+
 export function createRedisAccountStore(options: RedisAccountStoreOptions): AccountStateStore {
   const cas: CasStore = {
     async read(provider, userId) {
@@ -77,12 +95,12 @@ export function createRedisAccountStore(options: RedisAccountStoreOptions): Acco
   return {
     apply: (update) => applyWithRetry(cas, update),
     async get(provider, userId) {
-      const doc = await options.reader().hget(keyOf(provider, userId), 'doc');
+      const doc = await (await ready(options.reader())).hget(keyOf(provider, userId), 'doc');
       return doc === null ? null : parseStoredAccount(doc);
     },
     async getMany(keys) {
       if (keys.length === 0) return [];
-      const pipeline = options.reader().pipeline();
+      const pipeline = (await ready(options.reader())).pipeline();
       for (const { provider, userId } of keys) pipeline.hget(keyOf(provider, userId), 'doc');
       const results = (await pipeline.exec()) ?? [];
       return results.map(([error, doc]) => {

@@ -24,6 +24,9 @@ const CREATE = `CREATE TABLE IF NOT EXISTS public.account_states (
   updated_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (provider, user_id))`;
 
+/** PostgreSQL's jsonb cannot hold U+0000; a NUL in a reported value becomes U+FFFD instead of failing the job forever. */
+const toJsonb = (value: unknown) => JSON.stringify(value, (_key, item: unknown) => (typeof item === 'string' && item.includes('\0') ? item.replaceAll('\0', '\uFFFD') : item));
+
 export interface SqlAccountStoreOptions {
   pool: pg.Pool;
   /** PostgreSQL: a new client for LISTEN. Absent on the embedded store: changes are announced in-process. */
@@ -68,14 +71,14 @@ export function createSqlAccountStore(options: SqlAccountStoreOptions): AccountS
                  INSERT INTO public.account_states (provider, user_id, version, state) VALUES ($1, $2, 1, $3)
                  ON CONFLICT (provider, user_id) DO NOTHING RETURNING 1)
                ${announce(4)}`,
-              [provider, userId, JSON.stringify(account), ...(notify ? [text] : [])],
+              [provider, userId, toJsonb(account), ...(notify ? [text] : [])],
             )
           : await pool.query(
               `WITH written AS (
                  UPDATE public.account_states SET version = version + 1, state = $3, updated_at = now()
                  WHERE provider = $1 AND user_id = $2 AND version = $4 RETURNING 1)
                ${announce(5)}`,
-              [provider, userId, JSON.stringify(account), version, ...(notify ? [text] : [])],
+              [provider, userId, toJsonb(account), version, ...(notify ? [text] : [])],
             );
       const written = rowCount === 1;
       if (written && !notify) hub.publish(message);
