@@ -27,7 +27,7 @@ describe.each(BACKENDS)('account state API end to end, on %s', (kind) => {
   let inspect: JobQueue | undefined;
   let baseUrl = '';
 
-  async function start(registerHandlers: (registry: HandlerRegistry) => void = () => {}) {
+  async function start(registerHandlers: (registry: HandlerRegistry) => void = () => {}, env: Record<string, string> = {}) {
     key = await createTestKey('kakao-key-1');
     jwks = await startJwksServer([key]);
     const config = testConfig({
@@ -37,6 +37,7 @@ describe.each(BACKENDS)('account state API end to end, on %s', (kind) => {
       ...ADMIN_ENV,
       ACCOUNT_API_TOKENS: `${API_TOKEN}, ${OLD_API_TOKEN}`,
       JOB_ATTEMPTS: '2',
+      ...env,
     });
     service = await startService(config, { role: 'all', logger: captureLogs().logger, backend: store().backend, registerHandlers });
     inspect = store().backend.createQueue(config.queue.name, {});
@@ -202,6 +203,16 @@ describe.each(BACKENDS)('account state API end to end, on %s', (kind) => {
     expect(await store().backend.accountStates().get('kakao', userId)).toMatchObject({ profile: {}, status: { value: 'deleted' } });
     expect(await findInStore(kind, store().env, email)).toEqual([]);
     expect(await findInStore(kind, store().env, '1234-5678')).toEqual([]);
+  });
+
+  it('with BUILT_IN_HANDLERS=none, user handlers still run and no account state is written', async () => {
+    const seen: string[] = [];
+    await start((registry) => registry.on('kakao.sessions-revoked', (event) => void seen.push(event.subject!.id)), { BUILT_IN_HANDLERS: 'none' });
+    const userId = kakaoUser();
+    await send(kakaoEvent(key, 'sessions-revoked', userId, Date.now() - 1000));
+    await waitFor(() => seen.includes(userId), { what: 'the user handler' });
+    await sleep(200);
+    expect((await api(baseUrl, `/v1/accounts/kakao/${userId}`)).status).toBe(404);
   });
 
   it('Logto: User.Created sets the profile, User.Deleted purges it, suspension disables', async () => {
