@@ -4,11 +4,11 @@ import type { JobQueue, QueueBackend } from './backend.js';
 const PAGE = 500;
 
 /**
- * After a user is purged, removes the failed jobs that still hold their events (failed jobs are
- * kept for FAILED_JOB_RETENTION_SECONDS, and their data may hold the user's email or name).
- * Only events up to the deletion are removed: nothing older than it can change the account any
- * more, while a later one (a new link) is still worth a retry. Completed jobs are not kept at all,
- * and jobs still waiting are removed when they complete.
+ * After a user is purged, removes the failed jobs, and the delayed ones waiting for a retry, that
+ * still hold their events (failed jobs are kept for FAILED_JOB_RETENTION_SECONDS, and their data
+ * may hold the user's email or name). Only events up to the deletion are removed: nothing older
+ * than it can change the account any more, while a later one (a new link) is still worth a retry.
+ * Completed jobs are not kept at all, and jobs still waiting are removed when they complete.
  */
 export function createUserJobForgetter(backend: QueueBackend, queueName: string, log: Logger) {
   let queue: JobQueue | undefined;
@@ -23,21 +23,23 @@ export function createUserJobForgetter(backend: QueueBackend, queueName: string,
     async forget({ provider, userId, deletedAt }: { provider: string; userId: string; deletedAt: Date }): Promise<void> {
       const q = open();
       let removed = 0;
-      for (let start = 0; ; start += PAGE) {
-        const jobs = await q.getFailed(start, start + PAGE - 1);
-        let removedHere = 0;
-        for (const job of jobs) {
-          const event = job?.data;
-          if (!event || event.provider !== provider || event.subject?.id !== userId) continue;
-          if (Date.parse(event.occurredAt) > deletedAt.getTime()) continue;
-          await job.remove();
-          removedHere += 1;
+      for (const state of ['failed', 'delayed'] as const) {
+        for (let start = 0; ; start += PAGE) {
+          const jobs = await q.getJobs([state], start, start + PAGE - 1);
+          let removedHere = 0;
+          for (const job of jobs) {
+            const event = job?.data;
+            if (!event || event.provider !== provider || event.subject?.id !== userId) continue;
+            if (Date.parse(event.occurredAt) > deletedAt.getTime()) continue;
+            await job.remove();
+            removedHere += 1;
+          }
+          removed += removedHere;
+          if (jobs.length < PAGE) break;
+          start -= removedHere; // the list shifted up by what was removed
         }
-        removed += removedHere;
-        if (jobs.length < PAGE) break;
-        start -= removedHere; // the list shifted up by what was removed
       }
-      if (removed > 0) log.info({ provider, userId, removed }, 'failed jobs of a purged user removed');
+      if (removed > 0) log.info({ provider, userId, removed }, 'failed and delayed jobs of a purged user removed');
     },
     async close() {
       await queue?.close();

@@ -155,7 +155,8 @@ describe.each(BACKENDS)('account state API end to end, on %s', (kind) => {
         ],
       }),
     });
-    expect((await batch.json()).results.map((result: { allowed: boolean }) => result.allowed)).toEqual([false, true, true]);
+    const { results } = (await batch.json()) as { results: { allowed: boolean }[] };
+    expect(results.map((result) => result.allowed)).toEqual([false, true, true]);
   });
 
   it('unlinks, re-links and deletes by event time, from SETs and the unlink webhook', async () => {
