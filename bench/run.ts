@@ -1,9 +1,10 @@
 /**
  * npm run bench: how fast the receiver acknowledges webhooks, over real HTTP, on each store that
- * answers here (Redis, PostgreSQL, the embedded PGlite), with signed requests made up front.
+ * answers here (Redis, PostgreSQL, the embedded PGlite), with signed requests made up front; then
+ * how fast sessions are checked, through the account API and through the client's session guard.
  * Prints one table per run; compare ratios within one run, not across machines.
  *
- * Usage: npm run bench [-- --seconds 5 --connections 16 --stores redis,postgres,embedded]
+ * Usage: npm run bench [-- --seconds 5 --connections 16 --stores redis,postgres,embedded --users 5000]
  */
 import autocannon from 'autocannon';
 import { parseArgs } from 'node:util';
@@ -15,12 +16,14 @@ import { ADMIN_ENV, ADMIN_KEY, channelBody, resourceId } from '../test/helpers/k
 import { createTestKey, setClaims, signSet, startJwksServer } from '../test/helpers/kakao-transmitter.js';
 import { LOGTO_KEY, signLogto, userDataUpdated } from '../test/helpers/logto-signer.js';
 import { testConfig } from '../test/helpers/test-config.js';
+import { benchSessionChecks } from './session-checks.js';
 
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '5' },
     connections: { type: 'string', default: '16' },
     stores: { type: 'string', default: BACKENDS.join(',') },
+    users: { type: 'string', default: '5000' },
   },
 });
 const seconds = Number(values.seconds);
@@ -95,11 +98,15 @@ for (const kind of stores) {
   await inspect.obliterate({ force: true }).catch(() => {});
   await inspect.close();
   await service.close();
+
+  // A service of its own (role all, account API on): the receiver above answered webhooks only.
+  for (const row of await benchSessionChecks(store, { users: Number(values.users), seconds, connections })) rows.push({ store: kind, ...row, jobs: 0 });
   await store.close();
 }
 await jwks.close();
 
-console.log(`\nWebhook acknowledgement over HTTP, ${seconds} s per scenario, receiver role only (no worker competing)\n`);
+console.log(`\nWebhook acknowledgement over HTTP, ${seconds} s per scenario, receiver role only (no worker competing);`);
+console.log(`session checks on ${values.users} seeded users: via API over HTTP (${connections} connections), via guard in process after warm-up (one check at a time)\n`);
 console.table(rows);
 const reference = rows.find((row) => row.store === stores[0] && row.scenario.startsWith(`Kakao SET, ${connections}`))!;
 console.log(`\nthroughput relative to ${reference.store} "${reference.scenario}" (${reference['req/s']} req/s):`);

@@ -64,33 +64,53 @@ export function createRedisAccountStore(options: RedisAccountStoreOptions): Acco
 
   const hub = createLocalChangeHub();
   let subscriber: Redis | undefined;
-  let subscribed: Promise<void> | undefined;
-  const subscribe = () =>
-    (subscribed ??= (async () => {
-      const connection = (subscriber = options.subscriber());
-      let live = false;
-      connection.on('message', (_channel: string, text: string) => {
-        try {
-          hub.publish(JSON.parse(text) as AccountChange);
-        } catch (error) {
-          options.log.warn({ err: error }, 'unreadable account change message ignored');
-        }
-      });
-      // ioredis subscribes again after a reconnect; what was published in between is lost.
-      connection.on('close', () => {
-        if (live) hub.interrupt();
-        live = false;
-      });
-      connection.on('ready', () => {
-        live = true;
-      });
-      await connection.subscribe(REDIS_CHANGES_CHANNEL);
-      live = true;
-    })().catch((error: unknown) => {
-      subscribed = undefined;
-      subscriber?.disconnect();
-      throw error;
-    }));
+  /** True between a confirmed SUBSCRIBE and the connection's next close: only then is nothing missed. */
+  let live = false;
+  let liveWaiters: (() => void)[] = [];
+  const setLive = (value: boolean) => {
+    live = value;
+    if (live) for (const wake of liveWaiters.splice(0)) wake();
+  };
+
+  const open = () => {
+    const connection = (subscriber = options.subscriber());
+    connection.on('message', (_channel: string, text: string) => {
+      try {
+        hub.publish(JSON.parse(text) as AccountChange);
+      } catch (error) {
+        options.log.warn({ err: error }, 'unreadable account change message ignored');
+      }
+    });
+    // What is published while the connection is down is lost: subscribers start over, and
+    // nobody is told "live" again until the SUBSCRIBE after the reconnect is confirmed.
+    connection.on('close', () => {
+      if (live) hub.interrupt();
+      setLive(false);
+    });
+    connection.on('ready', () => {
+      connection.subscribe(REDIS_CHANGES_CHANNEL).then(
+        () => setLive(true),
+        (error: unknown) => options.log.warn({ err: error }, 'account change subscription failed; retried on reconnect'),
+      );
+    });
+  };
+
+  /** Resolves once the subscription is live; rejects after `ms`, so the caller can answer 503. */
+  const whenLive = async (ms = 1000) => {
+    if (!subscriber) open();
+    if (live) return;
+    await new Promise<void>((resolve, reject) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        liveWaiters = liveWaiters.filter((waiter) => waiter !== wake);
+        reject(new Error('the account change subscription is not live'));
+      }, ms);
+      liveWaiters.push(wake);
+    });
+  };
 
   return {
     apply: (update) => applyWithRetry(cas, update),
@@ -110,7 +130,7 @@ export function createRedisAccountStore(options: RedisAccountStoreOptions): Acco
     },
     changes: {
       async subscribe(subscriber) {
-        await subscribe();
+        await whenLive();
         return hub.add(subscriber);
       },
     },

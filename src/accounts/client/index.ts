@@ -1,0 +1,18 @@
+/**
+ * The account API client for applications (package export `./client`). Nothing here imports the
+ * server: an application can depend on this without fastify, BullMQ or a database driver.
+ */
+export {
+  createAccountClient,
+  issuedAtMs,
+  MAX_SESSIONS_PER_REQUEST,
+  type AccountClient,
+  type AccountClientOptions,
+  type Provider,
+  type SessionToCheck,
+} from './account-client.js';
+export type { ChangeHandlers } from './change-feed.js';
+export { AccountClientError } from './errors.js';
+export { createSessionGuard, type SessionGuard, type SessionGuardOptions, type SessionGuardStats } from './session-guard.js';
+export type { AccountChange, AccountState, AccountStatus, ChangeKind } from '../model.js';
+export type { SessionCheck, SessionRefusal } from '../session-check.js';
