@@ -1,17 +1,20 @@
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../metrics.js';
-import type { EventQueue } from '../queue/event-queue.js';
+import { evaluateReadiness, type ReadinessCheck } from './readiness.js';
 
 /**
- * GET /healthz: 200 while the process is up (liveness; also in worker-only processes).
- * GET /readyz: 200 when the queue answers, else 503 (take this receiver out of rotation).
+ * GET /healthz: 200 while the process is up: pure liveness, it asks nothing else (also in
+ *   worker-only processes). A failing store must not get the process restarted.
+ * GET /readyz: 200 when every readiness check passes (the store answers, Kakao's keys have been
+ *   fetched, ...), else 503 naming each failing check; within about a second either way. Take a
+ *   receiver out of rotation while it answers 503.
  * GET /metrics: Prometheus text format.
  */
-export async function healthRoutes(app: FastifyInstance, options: { metrics: Metrics; queue?: EventQueue }) {
+export async function healthRoutes(app: FastifyInstance, options: { metrics: Metrics; readiness: readonly ReadinessCheck[] }) {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const ready = options.queue ? await options.queue.isReady() : true;
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'queue unavailable' });
+    const { ready, checks, failing } = await evaluateReadiness(options.readiness);
+    return reply.code(ready ? 200 : 503).send(ready ? { status: 'ready', checks } : { status: 'unready', failing, checks });
   });
   app.get('/metrics', async (_request, reply) =>
     reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics()),

@@ -25,6 +25,8 @@ export interface KeyResolver {
    * in the background before it goes stale. Never throws.
    */
   warmUp(): Promise<boolean>;
+  /** True once a key set has been fetched (readiness: the endpoint can verify tokens). */
+  hasKeys(): boolean;
   /** Stops the background refresh. Call on shutdown. */
   close(): void;
 }
@@ -58,6 +60,7 @@ export function createKeyResolver(options: JwksOptions, log: Logger): KeyResolve
   let failedAt = -Infinity;
   let pending: Promise<boolean> | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
 
   /** Fetches the JWKS unless a fetch failed moments ago. Resolves whether it now holds fresh keys. */
   function refetch(): Promise<boolean> {
@@ -110,16 +113,24 @@ export function createKeyResolver(options: JwksOptions, log: Logger): KeyResolve
 
   return {
     getKey,
+    hasKeys: () => keys !== undefined,
     async warmUp() {
-      // Refreshing every half cacheMaxAge keeps the cache fresh, so a request rarely waits on a
-      // fetch. At most once a second, whatever the setting. unref: it never keeps the process up.
-      timer ??= setInterval(() => void refetch(), Math.max(options.cacheMaxAgeMs / 2, 1000)).unref();
       const ok = await refetch();
-      if (!ok) log.error({ jwksUri: options.uri }, 'could not fetch the Kakao JWKS at start-up; will retry on the first event');
+      if (!ok) log.error({ jwksUri: options.uri }, 'could not fetch the Kakao JWKS at start-up; retrying every few seconds, and on the first event');
+      // Refreshing every half cacheMaxAge keeps the cache fresh, so a request rarely waits on a
+      // fetch. At most once a second, whatever the setting. Until a first set has been fetched,
+      // every few seconds instead: a receiver without keys is unready and gets no request that
+      // would fetch them. unref: it never keeps the process up.
+      const schedule = () => {
+        const delay = keys ? Math.max(options.cacheMaxAgeMs / 2, 1000) : Math.max(backoffMs, 1000);
+        timer = setTimeout(() => void refetch().finally(() => !stopped && schedule()), delay).unref();
+      };
+      if (!timer && !stopped) schedule();
       return ok;
     },
     close() {
-      clearInterval(timer);
+      stopped = true;
+      clearTimeout(timer);
       timer = undefined;
     },
   };
