@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'ERR_BAD_REQUEST'
   | 'ERR_UNAUTHORIZED' // account API: missing or unknown bearer token (401)
   | 'ERR_ACCOUNT_NOT_FOUND' // account API: no event has named this user (404)
+  | 'ERR_ADMIN_UNAUTHORIZED' // queue dashboard: missing or wrong HTTP Basic credentials (401)
   // Our side failed: the sender should retry later.
   | 'ERR_JWKS_UNAVAILABLE'
   | 'ERR_QUEUE_UNAVAILABLE'

@@ -11,6 +11,7 @@ import { registerHandlers as registerDefaultHandlers } from './handlers/index.js
 import { registerBuiltInHandlers } from './handlers/built-in.js';
 import { createUserJobForgetter } from './queue/forget-user-jobs.js';
 import { createMetrics } from './metrics.js';
+import { registerJwksCollector, registerQueueCollectors } from './observability/collectors.js';
 import { createKeyResolver } from './providers/kakao/jwks.js';
 import type { QueueBackend } from './queue/backend.js';
 import { createBackend } from './queue/create-backend.js';
@@ -59,25 +60,41 @@ export async function startService(config: Config, options: StartOptions): Promi
   let closing = false;
 
   const kakaoKeys = config.kakaoAccountStatus
-    ? createKeyResolver(config.kakaoAccountStatus.jwks, logger.child({ component: 'kakao-jwks' }))
+    ? createKeyResolver(config.kakaoAccountStatus.jwks, logger.child({ component: 'kakao-jwks' }), {
+        onFetch: (outcome) => metrics.jwksFetches.inc({ outcome }),
+      })
     : undefined;
 
   if (role !== 'worker') {
     queue = createEventQueue({ backend, ...config.queue });
     if (kakaoKeys) await kakaoKeys.warmUp();
   }
+  // Queue depth, oldest waiting job and store up, read at scrape time in every role (the queue is
+  // the same whichever process looks); the JWKS age only where the keys are used.
+  const queueCollector = registerQueueCollectors(metrics, {
+    openQueue: () => backend.createQueue(config.queue.name, {}),
+    ping: () => backend.ping(),
+  });
+  if (kakaoKeys && role !== 'worker') registerJwksCollector(metrics, kakaoKeys);
 
   const { app, endpoints } = await buildApp(config, {
     logger,
     metrics,
     accounts: backend.accountStates(),
+    readiness: [
+      // Every role needs its store; the receiver also needs Kakao's keys to verify anything.
+      { name: 'store', check: () => backend.ping() },
+      ...(kakaoKeys && role !== 'worker' ? [{ name: 'kakao-jwks', check: () => kakaoKeys.hasKeys() }] : []),
+    ],
     ...(queue ? { queue } : {}),
     ...(kakaoKeys ? { kakaoKeys } : {}),
+    // The queue dashboard (/admin/queues), in every role: each has the store. Closed with the app.
+    ...(config.admin ? { dashboardQueue: backend.createQueue(config.queue.name, {}) } : {}),
   });
 
   const forgetter = role !== 'receiver' ? createUserJobForgetter(backend, config.queue.name, logger.child({ component: 'purge' })) : undefined;
   if (forgetter) {
-    registry = createHandlerRegistry();
+    registry = createHandlerRegistry({ onHandlerDone: (run) => metrics.observeHandler(run) });
     registerBuiltInHandlers(registry, { config: config.accounts, store: backend.accountStates(), onPurged: forgetter.forget });
     (options.registerHandlers ?? registerDefaultHandlers)(registry);
     const handlers = registry;
@@ -95,6 +112,7 @@ export async function startService(config: Config, options: StartOptions): Promi
         registry: handlers,
         log: logger.child({ component: 'worker' }),
         concurrency: config.queue.concurrency,
+        onHandled: (event, handledAtMs) => metrics.observeHandled(event, handledAtMs),
       });
       worker.on('completed', (job) => metrics.processed.inc({ type: job.name, outcome: 'completed' }));
       worker.on('failed', (job) => metrics.processed.inc({ type: job?.name ?? 'unknown', outcome: 'failed' }));
@@ -129,6 +147,7 @@ export async function startService(config: Config, options: StartOptions): Promi
       await worker?.close(); // waits for active jobs
       await forgetter?.close();
       await queue?.close();
+      await queueCollector.close();
       if (!options.backend) await backend.close();
     },
   };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { accountsConfigOf, accountsEnv } from '../accounts/config.js';
+import { adminConfigOf, adminEnv, adminEnvCheck } from '../admin/config.js';
 import { list, nonNegativeInt, positiveInt } from './env-helpers.js';
 
 /**
@@ -90,7 +91,9 @@ const EnvSchema = z
     LOGTO_BODY_LIMIT: positiveInt.default(2 * 1024 * 1024),
 
     ...accountsEnv,
+    ...adminEnv,
   })
+  .superRefine(...adminEnvCheck)
   .refine((env) => !(env.REDIS_URL && env.DATABASE_URL), {
     path: ['DATABASE_URL'],
     message: 'set REDIS_URL or DATABASE_URL, not both: events go to exactly one store',
@@ -182,6 +185,8 @@ function toConfig(env: Env) {
           }
         : undefined,
     accounts: accountsConfigOf(env),
+    /** Present only when ADMIN_USER and ADMIN_PASSWORD are set: the queue dashboard exists only then. */
+    admin: adminConfigOf(env),
   };
 }
 

@@ -9,6 +9,6 @@ export interface BuiltInDeps extends AccountStateHandlerOptions {
 /** Registers the built-in handlers that BUILT_IN_HANDLERS leaves on. */
 export function registerBuiltInHandlers(registry: HandlerRegistry, deps: BuiltInDeps): void {
   if (deps.config.builtInHandlers.includes('account-state')) {
-    registry.on(ACCOUNT_EVENT_NAMES, accountStateHandler(deps));
+    registry.on(ACCOUNT_EVENT_NAMES, accountStateHandler(deps), { name: 'account-state' });
   }
 }

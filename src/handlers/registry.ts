@@ -1,6 +1,6 @@
 import { EVENT_NAMES, type EventName, type EventOf } from '../events/catalog.js';
 import { PermanentError } from '../errors.js';
-import { HandlerError, type ErrorHook, type Handler, type HandlerContext } from './types.js';
+import { HandlerError, type ErrorHook, type Handler, type HandlerContext, type HandlerOptions, type HandlerRun } from './types.js';
 
 /**
  * Typed handler registration in the style of octokit/webhooks.js.
@@ -13,10 +13,13 @@ import { HandlerError, type ErrorHook, type Handler, type HandlerContext } from 
  * registry.onAny((event) => audit(event));
  */
 export interface HandlerRegistry {
-  /** Runs `handler` for each event of the given type(s). Unknown names throw at start-up. */
-  on<N extends EventName>(names: N | readonly N[], handler: Handler<N>): void;
+  /**
+   * Runs `handler` for each event of the given type(s). Unknown names throw at start-up.
+   * `options.name` names it in metrics (default: the function's name, else 'anonymous').
+   */
+  on<N extends EventName>(names: N | readonly N[], handler: Handler<N>, options?: HandlerOptions): void;
   /** Runs `handler` for every event, including types this receiver does not know. */
-  onAny(handler: Handler): void;
+  onAny(handler: Handler, options?: HandlerOptions): void;
   /** Called with every HandlerError; a throwing hook is logged, never fatal. */
   onError(hook: ErrorHook): void;
   /** Runs every matching handler concurrently; throws HandlerError if any failed. */
@@ -25,13 +28,47 @@ export interface HandlerRegistry {
   handledNames(): EventName[];
 }
 
-export function createHandlerRegistry(): HandlerRegistry {
-  const byName = new Map<EventName, Handler[]>();
-  const any: Handler[] = [];
+export interface HandlerRegistryOptions {
+  /**
+   * Told after each handler run, with the handler's name, its duration and whether it threw (for
+   * metrics; the registry knows nothing of Prometheus). A throwing observer is logged, never fatal.
+   */
+  onHandlerDone?: (run: HandlerRun) => void;
+}
+
+interface Registered {
+  handler: Handler;
+  name: string;
+}
+
+export function createHandlerRegistry(options: HandlerRegistryOptions = {}): HandlerRegistry {
+  const byName = new Map<EventName, Registered[]>();
+  const any: Registered[] = [];
   const errorHooks: ErrorHook[] = [];
+  const registered = (handler: Handler, handlerOptions: HandlerOptions | undefined): Registered => {
+    const name = handlerOptions?.name ?? (handler.name || 'anonymous');
+    if (typeof name !== 'string' || name.length === 0) throw new TypeError('a handler name must be a non-empty string');
+    return { handler, name };
+  };
+  const run = async ({ handler, name }: Registered, event: EventOf, context: HandlerContext): Promise<unknown> => {
+    const started = performance.now();
+    let failed = false;
+    try {
+      return await handler(event, context);
+    } catch (error) {
+      failed = true;
+      throw error;
+    } finally {
+      try {
+        options.onHandlerDone?.({ handler: name, eventType: event.type, seconds: (performance.now() - started) / 1000, failed });
+      } catch (observerError) {
+        context.log.error({ err: observerError }, 'the onHandlerDone observer threw');
+      }
+    }
+  };
 
   return {
-    on(names, handler) {
+    on(names, handler, handlerOptions) {
       const list = (typeof names === 'string' ? [names] : [...names]) as EventName[];
       if (list.length === 0) throw new TypeError('on() needs at least one event name');
       for (const name of list) {
@@ -40,10 +77,11 @@ export function createHandlerRegistry(): HandlerRegistry {
           throw new TypeError(`unknown event name "${name}"; known names are listed in src/events/catalog.ts`);
         }
       }
-      for (const name of list) byName.set(name, [...(byName.get(name) ?? []), handler as Handler]);
+      const entry = registered(handler as Handler, handlerOptions);
+      for (const name of list) byName.set(name, [...(byName.get(name) ?? []), entry]);
     },
-    onAny(handler) {
-      any.push(handler);
+    onAny(handler, handlerOptions) {
+      any.push(registered(handler, handlerOptions));
     },
     onError(hook) {
       errorHooks.push(hook);
@@ -54,7 +92,7 @@ export function createHandlerRegistry(): HandlerRegistry {
         context.log.debug('no handler registered for this event type');
         return;
       }
-      const results = await Promise.allSettled(handlers.map(async (handler) => handler(event, context)));
+      const results = await Promise.allSettled(handlers.map(async (entry) => run(entry, event, context)));
       const failures = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
       if (failures.length === 0) return;
 

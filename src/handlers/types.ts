@@ -14,6 +14,20 @@ export interface HandlerContext {
 
 export type Handler<N extends EventName = EventName> = (event: EventOf<N>, context: HandlerContext) => unknown;
 
+/** Options of one registration (`registry.on(names, handler, options)`). */
+export interface HandlerOptions {
+  /** The handler's name in metrics (webhook_handler_*{handler}): a fixed string from code, never data. */
+  name?: string;
+}
+
+/** One handler run, reported to the registry's `onHandlerDone` observer. */
+export interface HandlerRun {
+  handler: string;
+  eventType: EventName;
+  seconds: number;
+  failed: boolean;
+}
+
 /** Told about every failing handler, once per attempt; for alerting, not for recovery. */
 export type ErrorHook = (error: HandlerError, context: HandlerContext) => unknown;
 

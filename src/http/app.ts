@@ -10,8 +10,12 @@ import { LOGTO_WEBHOOK_PATH, logtoRoute } from '../providers/logto/route.js';
 import { unavailable } from '../errors.js';
 import type { AccountStateStore } from '../accounts/store.js';
 import { ACCOUNT_ENDPOINTS, accountRoutes } from '../accounts/http/routes.js';
+import { ADMIN_DASHBOARD_PATH, ADMIN_ENDPOINTS, adminDashboard } from '../admin/dashboard.js';
+import type { JobQueue } from '../queue/backend.js';
 import { sendError } from './error-response.js';
 import { healthRoutes } from './health-routes.js';
+import { requestIdOf, serializeRequest } from './request-id.js';
+import type { ReadinessCheck } from './readiness.js';
 
 export interface AppDeps {
   logger: Logger;
@@ -20,8 +24,15 @@ export interface AppDeps {
   queue?: EventQueue;
   /** Kakao's JWKS; required when the Kakao account status endpoint is configured. */
   kakaoKeys?: KeyResolver;
+  /** What /readyz checks; by default, that the queue's store answers. */
+  readiness?: readonly ReadinessCheck[];
   /** The account state; its API is served when ACCOUNT_API_TOKENS is set. */
   accounts?: AccountStateStore;
+  /**
+   * A BullMQ Queue named config.queue.name on the store, for the queue dashboard at /admin/queues
+   * (served when ADMIN_USER and ADMIN_PASSWORD are set); the app closes it when it closes.
+   */
+  dashboardQueue?: JobQueue;
 }
 
 export interface App {
@@ -33,7 +44,10 @@ export interface App {
 /** Builds the HTTP app; never listens (src/main.ts does). */
 export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    loggerInstance: deps.logger.child({}, { serializers: { req: serializeRequest } }) as FastifyBaseLogger,
+    // Every log line of a request carries `reqId`: the caller's X-Request-Id when well-formed.
+    requestIdHeader: false,
+    genReqId: requestIdOf,
     // Behind a load balancer: keep-alive longer than its idle timeout, bounded request time.
     keepAliveTimeout: 72_000,
     requestTimeout: 10_000,
@@ -53,7 +67,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   app.addHook('onRequest', async () => {
     if (closing) throw unavailable('ERR_SHUTTING_DOWN', 'shutting down', config.queue.retryAfterSeconds);
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
     if (closing) reply.header('connection', 'close');
   });
   app.addHook('onResponse', async (request, reply) => {
@@ -61,9 +76,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     if (!endpoint?.startsWith('/webhooks/')) return;
     deps.metrics.requests.inc({ endpoint, status: String(reply.statusCode) });
     deps.metrics.ackSeconds.observe({ endpoint }, reply.elapsedTime / 1000);
+    deps.metrics.observeAnswer(endpoint, reply.statusCode);
   });
 
-  await app.register(healthRoutes, { metrics: deps.metrics, queue: deps.queue });
+  const readiness = deps.readiness ?? (deps.queue ? [{ name: 'store', check: () => deps.queue!.isReady() }] : []);
+  await app.register(healthRoutes, { metrics: deps.metrics, readiness });
 
   const endpoints: string[] = [];
   if (deps.queue) {
@@ -97,6 +114,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   if (deps.accounts && config.accounts.apiTokens.length > 0) {
     await app.register(accountRoutes, { store: deps.accounts, tokens: config.accounts.apiTokens, retryAfterSeconds: config.queue.retryAfterSeconds });
     endpoints.push(...ACCOUNT_ENDPOINTS);
+  }
+  if (deps.dashboardQueue && config.admin) {
+    await app.register(adminDashboard, { prefix: ADMIN_DASHBOARD_PATH, credentials: config.admin, queue: deps.dashboardQueue });
+    endpoints.push(...ADMIN_ENDPOINTS);
   }
   return { app, endpoints };
 }

@@ -44,6 +44,7 @@ const CHALLENGES: Partial<Record<ErrorCode, string>> = {
   ERR_ADMIN_KEY_INVALID: 'KakaoAK',
   ERR_APP_ID_INVALID: 'KakaoAK',
   ERR_UNAUTHORIZED: 'Bearer',
+  ERR_ADMIN_UNAUTHORIZED: 'Basic realm="admin"',
 };
 
 export type ErrorBodyFormat = 'default' | 'rfc8935';

@@ -10,6 +10,8 @@ export interface EventWorkerOptions {
   registry: HandlerRegistry;
   log: Logger;
   concurrency: number;
+  /** Told when every handler of an event succeeded (for the lag metrics); a throw is logged, never fatal. */
+  onHandled?: (event: EventOf, handledAtMs: number) => void;
 }
 
 /**
@@ -38,6 +40,11 @@ export function createEventWorker(options: EventWorkerOptions): Worker<EventOf, 
         const last = context.attempt >= maxAttempts;
         context.log[last ? 'error' : 'warn']({ err: error }, last ? 'handler failed on the last attempt' : 'handler failed; will retry');
         throw error;
+      }
+      try {
+        options.onHandled?.(event, Date.now());
+      } catch (error) {
+        context.log.error({ err: error }, 'the onHandled observer threw');
       }
     },
     { concurrency: options.concurrency },

@@ -39,14 +39,17 @@ export async function kakaoAccountStatusRoute(app: FastifyInstance, options: Kak
     if (typeof request.body !== 'string' || request.body.length === 0) {
       throw rejected('ERR_SET_INVALID', 'the body must be a SET (Content-Type: application/secevent+jwt)');
     }
-    const { claims, header } = await verifySet(request.body, {
-      getKey: keys.getKey,
-      issuer: config.issuer,
-      audiences: config.audiences,
-      algorithms: config.algorithms,
-      maxAgeSeconds: config.maxAgeSeconds,
-      onMissingTyp: () => request.log.warn('SET has no typ header; accepted (Kakao\'s habit is unconfirmed)'),
-    });
+    const token = request.body;
+    const { claims, header } = await metrics.timeVerification('kakao', () =>
+      verifySet(token, {
+        getKey: keys.getKey,
+        issuer: config.issuer,
+        audiences: config.audiences,
+        algorithms: config.algorithms,
+        maxAgeSeconds: config.maxAgeSeconds,
+        onMissingTyp: () => request.log.warn('SET has no typ header; accepted (Kakao\'s habit is unconfirmed)'),
+      }),
+    );
     const events = setToEvents(claims, new Date());
     for (const event of events) {
       if (event.type === 'kakao.unknown') {

@@ -10,6 +10,7 @@ import {
 } from 'jose';
 import type { Logger } from 'pino';
 import { rejected, unavailable } from '../../errors.js';
+import type { JwksFetchOutcome } from '../../metrics.js';
 
 export interface JwksOptions {
   uri: string;
@@ -29,6 +30,13 @@ export interface KeyResolver {
   hasKeys(): boolean;
   /** Stops the background refresh. Call on shutdown. */
   close(): void;
+  /** Epoch ms when the key set in use was fetched; undefined before the first successful fetch. */
+  lastFetchedAt(): number | undefined;
+}
+
+export interface KeyResolverHooks {
+  /** Told how each fetch of the JWKS ended (for webhook_jwks_fetches_total). */
+  onFetch?: (outcome: JwksFetchOutcome) => void;
 }
 
 type KeySet = ReturnType<typeof createLocalJWKSet>;
@@ -44,7 +52,7 @@ type KeySet = ReturnType<typeof createLocalJWKSet>;
  * - When the cache is stale and the refetch fails, the cached keys keep verifying.
  * - A published key we cannot use is the issuer's or our problem, not the token's: 503.
  */
-export function createKeyResolver(options: JwksOptions, log: Logger): KeyResolver {
+export function createKeyResolver(options: JwksOptions, log: Logger, hooks: KeyResolverHooks = {}): KeyResolver {
   const remote = createRemoteJWKSet(new URL(options.uri), {
     timeoutDuration: options.timeoutMs,
     cooldownDuration: options.cooldownMs,
@@ -57,6 +65,7 @@ export function createKeyResolver(options: JwksOptions, log: Logger): KeyResolve
   const backoffMs = Math.min(options.cooldownMs, 5000);
 
   let keys: KeySet | undefined; // the last set fetched, kept even when stale
+  let fetchedAt: number | undefined;
   let failedAt = -Infinity;
   let pending: Promise<boolean> | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -70,12 +79,15 @@ export function createKeyResolver(options: JwksOptions, log: Logger): KeyResolve
       .then(
         () => {
           keys = createLocalJWKSet(remote.jwks()!);
+          fetchedAt = Date.now();
+          hooks.onFetch?.('success');
           return true;
         },
         (error: unknown) => {
           // Fetch failures only (timeout, non-200, bad JSON, malformed set, network): one log line
           // per failed fetch, however many requests were waiting on it.
           failedAt = Date.now();
+          hooks.onFetch?.(fetchOutcomeOf(error));
           log.warn({ err: error, jwksUri: options.uri }, keys ? 'JWKS fetch failed; the cached keys stay in use' : 'JWKS fetch failed; no keys cached');
           return false;
         },
@@ -114,6 +126,7 @@ export function createKeyResolver(options: JwksOptions, log: Logger): KeyResolve
   return {
     getKey,
     hasKeys: () => keys !== undefined,
+    lastFetchedAt: () => fetchedAt,
     async warmUp() {
       const ok = await refetch();
       if (!ok) log.error({ jwksUri: options.uri }, 'could not fetch the Kakao JWKS at start-up; retrying every few seconds, and on the first event');
@@ -172,4 +185,13 @@ export function createKeyResolver(options: JwksOptions, log: Logger): KeyResolve
     if (imported === 0) throw down('none of the published keys for this kid could be imported', error);
     throw rejected('ERR_SET_KEY', 'signature verification failed', error);
   }
+}
+
+/** A failed fetch's outcome label, from jose's errors. */
+function fetchOutcomeOf(error: unknown): JwksFetchOutcome {
+  if (error instanceof errors.JWKSTimeout) return 'timeout';
+  if (error instanceof errors.JWKSInvalid) return 'invalid';
+  if (error instanceof errors.JOSEError && /Expected 200 OK/.test(error.message)) return 'http_error';
+  if (error instanceof errors.JOSEError && /parse/.test(error.message)) return 'invalid';
+  return 'error';
 }

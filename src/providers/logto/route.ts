@@ -46,7 +46,7 @@ export async function logtoRoute(app: FastifyInstance, options: LogtoRouteOption
 
   app.post(LOGTO_WEBHOOK_PATH, { bodyLimit: config.bodyLimit }, async (request, reply) => {
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    const keyIndex = verifyLogtoSignature(body, request.headers[LOGTO_SIGNATURE_HEADER], config.signingKeys);
+    const keyIndex = metrics.timeVerification('logto', () => verifyLogtoSignature(body, request.headers[LOGTO_SIGNATURE_HEADER], config.signingKeys));
 
     const { name, payload } = parseLogtoPayload(body);
     const receivedAt = new Date();

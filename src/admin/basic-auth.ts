@@ -1,0 +1,47 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { rejected } from '../errors.js';
+import { sendError } from '../http/error-response.js';
+import type { AdminConfig } from './config.js';
+
+const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+
+/** The user id and password of `Authorization: Basic <base64(user:password)>` (RFC 7617), or undefined. */
+export function parseBasicCredentials(header: string | undefined): { user: string; password: string } | undefined {
+  const match = /^Basic[ \t]+([A-Za-z0-9+/]+={0,2})[ \t]*$/i.exec(header ?? '');
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/**
+ * A check that `Authorization` carries exactly the configured credentials. Each side is hashed to
+ * equal length and both the user and the password are always compared, so the time taken tells
+ * nothing about which part, or how much of it, matched.
+ */
+export function basicCredentialsCheck(expected: AdminConfig): (header: string | undefined) => boolean {
+  const user = digest(expected.user);
+  const password = digest(expected.password);
+  return (header) => {
+    const presented = parseBasicCredentials(header);
+    const userOk = timingSafeEqual(digest(presented?.user ?? ''), user);
+    const passwordOk = timingSafeEqual(digest(presented?.password ?? ''), password);
+    return presented !== undefined && userOk && passwordOk;
+  };
+}
+
+/**
+ * An onRequest hook that admits only the configured HTTP Basic credentials and answers anything
+ * else with 401 and `WWW-Authenticate: Basic realm="admin"`. It answers by itself rather than
+ * throwing, so the answer is the same whichever error handler the route's plugin installed
+ * (Bull Board installs its own, which would turn the error into its own JSON).
+ */
+export function basicAuth(expected: AdminConfig) {
+  const admits = basicCredentialsCheck(expected);
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (admits(request.headers.authorization)) return;
+    return sendError(request, reply, rejected('ERR_ADMIN_UNAUTHORIZED', 'valid HTTP Basic credentials for the admin area are required', undefined, 401));
+  };
+}

@@ -1,0 +1,45 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter } from '@bull-board/fastify';
+import type { Queue } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import type { JobQueue } from '../queue/backend.js';
+import { basicAuth } from './basic-auth.js';
+import type { AdminConfig } from './config.js';
+
+/** Where Bull Board is served; every path under it (page, static assets, API) needs the credentials. */
+export const ADMIN_DASHBOARD_PATH = '/admin/queues';
+export const ADMIN_ENDPOINTS = [`GET ${ADMIN_DASHBOARD_PATH}`];
+
+export interface AdminDashboardOptions {
+  credentials: AdminConfig;
+  /** A BullMQ Queue on the service's store (any of the three); closed with the app. */
+  queue: JobQueue;
+}
+
+/**
+ * Bull Board for the event queue, behind HTTP Basic authentication. Register it with
+ * `{ prefix: ADMIN_DASHBOARD_PATH }`: this plugin is encapsulated, so its onRequest hook runs for
+ * every route Bull Board adds under the prefix (the page, `/static/*` and `/api/*`), and for paths
+ * under it that match no route, which answer 401 rather than telling a stranger what exists.
+ */
+export async function adminDashboard(app: FastifyInstance, options: AdminDashboardOptions): Promise<void> {
+  const { queue } = options;
+  queue.on('error', (error) => app.log.warn({ err: error, component: 'admin-dashboard' }, 'queue dashboard: store error'));
+  app.addHook('onClose', async () => queue.close());
+  app.addHook('onRequest', basicAuth(options.credentials));
+
+  const serverAdapter = new FastifyAdapter();
+  serverAdapter.setBasePath(ADMIN_DASHBOARD_PATH);
+  createBullBoard({
+    // The Queue class is BullMQ's for every store; only its type parameters differ.
+    queues: [new BullMQAdapter(queue as unknown as Queue)],
+    serverAdapter,
+    options: { uiConfig: { boardTitle: 'Webhook events', hideDocsLink: true } },
+  });
+  // Fastify's own 404, but behind the hook above.
+  app.setNotFoundHandler(async (request, reply) =>
+    reply.code(404).send({ message: `Route ${request.method}:${request.url} not found`, error: 'Not Found', statusCode: 404 }),
+  );
+  await app.register(serverAdapter.registerPlugin());
+}

@@ -1,0 +1,207 @@
+import { Gauge } from 'prom-client';
+import type { Metrics } from '../metrics.js';
+import type { JobQueue } from '../queue/backend.js';
+
+/** The job states exported as webhook_queue_jobs{state}. */
+export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
+export type QueueState = (typeof QUEUE_STATES)[number];
+
+/** What the queue collectors read; one snapshot per scrape. */
+export interface QueueSnapshot {
+  counts: Record<QueueState, number>;
+  /** Epoch ms of the oldest waiting job, undefined when none waits. */
+  oldestWaitingAt: number | undefined;
+}
+
+export interface QueueCollectorOptions {
+  /** Opens a BullMQ queue on the event queue (used for reads only); called again after a failure until one read succeeded. */
+  openQueue: () => JobQueue;
+  /** True when the store answers (QueueBackend.ping). */
+  ping: () => Promise<boolean>;
+  /** Longest a scrape waits on the store; at most 500 ms. */
+  timeoutMs?: number;
+  now?: () => number;
+}
+
+export interface QueueCollector {
+  /** Stops reading and closes the collector's queue. */
+  close(): Promise<void>;
+}
+
+const TIMED_OUT = Symbol('timed out');
+const ABANDON_AFTER_MS = 5000;
+
+/**
+ * Registers the gauges read from the store at scrape time, so nothing polls the store between
+ * scrapes (on PostgreSQL the counts are a scan of the queue's jobs):
+ * - webhook_queue_jobs{state}: jobs by state;
+ * - webhook_queue_oldest_waiting_seconds: age of the oldest waiting job, 0 when none waits;
+ * - webhook_store_up: 1 when the store answers a ping within the timeout, else 0.
+ * A scrape never waits on the store longer than `timeoutMs`: when the counts do not come in time
+ * (or fail), the queue gauges keep their last value and webhook_metrics_collect_errors_total goes
+ * up. At most one read is in flight, so scrapes of a hanging store do not pile queries up.
+ */
+export function registerQueueCollectors(metrics: Metrics, options: QueueCollectorOptions): QueueCollector {
+  const timeoutMs = Math.min(options.timeoutMs ?? 500, 500);
+  const now = options.now ?? Date.now;
+  let queue: JobQueue | undefined;
+  let everRead = false;
+  let reading: Promise<QueueSnapshot> | undefined;
+  let readingSince = 0;
+  let scrape: Promise<QueueSnapshot | undefined> | undefined;
+  let closed = false;
+
+  const open = () => {
+    if (!queue) {
+      queue = options.openQueue();
+      queue.on('error', () => {}); // reported through the scrape
+    }
+    return queue;
+  };
+
+  async function read(): Promise<QueueSnapshot> {
+    const current = open();
+    try {
+      const raw = await current.getJobCounts(...QUEUE_STATES);
+      const counts = Object.fromEntries(QUEUE_STATES.map((state) => [state, Number(raw[state] ?? 0)])) as Record<QueueState, number>;
+      const oldestWaitingAt = await oldestWaitingTimestamp(current, counts.waiting);
+      everRead = true;
+      return { counts, oldestWaitingAt };
+    } catch (error) {
+      // BullMQ's PostgreSQL queue keeps a failed first connection forever (bullmq 6.7); until a
+      // read has succeeded, a failure replaces the queue, as src/queue/event-queue.ts does.
+      if (!everRead && queue === current) {
+        queue = undefined;
+        void current.close().catch(() => {});
+      }
+      throw error;
+    }
+  }
+
+  /** One store read per scrape, shared by the gauges; undefined when it failed or took too long. */
+  function scrapeOnce(): Promise<QueueSnapshot | undefined> {
+    if (scrape) return scrape;
+    // prom-client calls every gauge's collect() in one synchronous pass: the gauges of this scrape
+    // share this read, and the next scrape starts its own.
+    setImmediate(() => {
+      scrape = undefined;
+    });
+    scrape = (async () => {
+      try {
+        // A read that never settles (a store that swallows packets) is abandoned after a while,
+        // so the gauges recover once the store does.
+        if (reading && Date.now() - readingSince > ABANDON_AFTER_MS) reading = undefined;
+        if (!reading) {
+          readingSince = Date.now();
+          const current: Promise<QueueSnapshot> = read().finally(() => {
+            if (reading === current) reading = undefined;
+          });
+          reading = current;
+        }
+        const result = await within(timeoutMs, reading);
+        if (result === TIMED_OUT) throw new Error(`no answer from the store within ${timeoutMs} ms`);
+        return result;
+      } catch {
+        metrics.collectErrors.inc();
+        return undefined;
+      }
+    })();
+    return scrape;
+  }
+
+  new Gauge({
+    name: 'webhook_queue_jobs',
+    help: 'Jobs in the event queue by state, read at scrape time. completed stays about 0: completed jobs are removed at once',
+    labelNames: ['state'] as const,
+    registers: [metrics.registry],
+    async collect() {
+      if (closed) return;
+      const snapshot = await scrapeOnce();
+      if (snapshot) for (const state of QUEUE_STATES) this.set({ state }, snapshot.counts[state]);
+    },
+  });
+  new Gauge({
+    name: 'webhook_queue_oldest_waiting_seconds',
+    help: 'Age of the oldest waiting job (since it was first enqueued; a retried job counts from its first enqueue), 0 when none waits; read at scrape time',
+    registers: [metrics.registry],
+    async collect() {
+      if (closed) return;
+      const snapshot = await scrapeOnce();
+      if (snapshot) this.set(snapshot.oldestWaitingAt === undefined ? 0 : Math.max(0, (now() - snapshot.oldestWaitingAt) / 1000));
+    },
+  });
+  new Gauge({
+    name: 'webhook_store_up',
+    help: 'Whether the store answers a ping within the scrape timeout (1) or not (0), read at scrape time',
+    registers: [metrics.registry],
+    async collect() {
+      if (closed) return;
+      this.set((await answersWithin(options.ping, timeoutMs)) ? 1 : 0);
+    },
+  });
+  // No series until the store has answered once: a made-up 0 would read as "failed jobs grew"
+  // when the real count comes in.
+
+  return {
+    async close() {
+      closed = true;
+      if (reading) await within(timeoutMs, reading.catch(() => undefined));
+      await queue?.close().catch(() => {});
+      queue = undefined;
+    },
+  };
+}
+
+/**
+ * The enqueue time of the oldest waiting job. Where getWaiting(0, 0) looks depends on the store in
+ * bullmq 6.7: on Redis it is the oldest waiting job, on PostgreSQL (and the embedded store) the
+ * newest (test/metrics/queue-collectors.test.ts shows both). So both ends of the waiting list are
+ * read, and the older one wins, whichever order a BullMQ version uses.
+ */
+async function oldestWaitingTimestamp(queue: JobQueue, waiting: number): Promise<number | undefined> {
+  if (waiting <= 0) return undefined;
+  const ends = await Promise.all([queue.getWaiting(0, 0), waiting > 1 ? queue.getWaiting(waiting - 1, waiting - 1) : Promise.resolve([])]);
+  const timestamps = ends.flat().flatMap((job) => (job && Number.isFinite(job.timestamp) ? [job.timestamp] : []));
+  return timestamps.length > 0 ? Math.min(...timestamps) : undefined;
+}
+
+/** The age of the Kakao key set in use: webhook_jwks_age_seconds. */
+export function registerJwksCollector(metrics: Metrics, keys: { lastFetchedAt(): number | undefined }, now: () => number = Date.now): void {
+  const since = now();
+  new Gauge({
+    name: 'webhook_jwks_age_seconds',
+    help: "Seconds since Kakao's key set in use was fetched; before the first successful fetch, seconds since start-up",
+    registers: [metrics.registry],
+    collect() {
+      this.set(Math.max(0, (now() - (keys.lastFetchedAt() ?? since)) / 1000));
+    },
+  });
+}
+
+/**
+ * Pings until the store answers or `ms` pass. A refusal is retried: a Redis connection opened by
+ * the first scrape refuses commands until it has connected.
+ */
+async function answersWithin(ping: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const left = deadline - Date.now();
+    if (left <= 0) return false;
+    const up = await within(left, ping().catch(() => false));
+    if (up === true) return true;
+    if (up === TIMED_OUT) return false;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(0, deadline - Date.now()))));
+  }
+}
+
+async function within<T>(ms: number, work: Promise<T>): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
