@@ -29,3 +29,22 @@ export function createRedisConnection(url: string, role: 'producer' | 'worker', 
 
 /** Reconnect quickly: a receiver that is back within a second answers the sender's retry. */
 const reconnectSoon = (times: number) => Math.min(100 * times, 1000);
+
+/**
+ * The fail-fast connection refuses commands until it is connected; a command that comes right
+ * after start-up (or a reconnect) waits up to `ms` for it instead of failing at once. Resolves
+ * either way: a connection still not ready fails the command, and the caller answers 503.
+ */
+export async function whenReady(redis: Redis, ms = 1000): Promise<Redis> {
+  if (redis.status === 'ready') return redis;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    }
+    redis.once('ready', done);
+  });
+  return redis;
+}

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { whenReady } from '../../queue/redis-connection.js';
 import type { Provider } from '../../events/envelope.js';
 import type { AccountChange } from '../model.js';
 import { applyWithRetry, createLocalChangeHub, parseStoredAccount, type AccountStateStore, type CasStore } from '../store.js';
@@ -28,24 +29,6 @@ export interface RedisAccountStoreOptions {
   /** A new connection for the subscription (a subscribed connection can run nothing else). */
   subscriber: () => Redis;
   log: Logger;
-}
-
-/**
- * The fail-fast connection refuses commands until it is connected; a read that comes right after
- * start-up (or a reconnect) waits up to a second for it instead of failing at once.
- */
-async function ready(redis: Redis, ms = 1000): Promise<Redis> {
-  if (redis.status === 'ready') return redis;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      redis.off('ready', done);
-      resolve();
-    }
-    redis.once('ready', done);
-  });
-  return redis; // still not ready: the command fails and the API answers 503
 }
 
 export function createRedisAccountStore(options: RedisAccountStoreOptions): AccountStateStore {
@@ -115,12 +98,12 @@ export function createRedisAccountStore(options: RedisAccountStoreOptions): Acco
   return {
     apply: (update) => applyWithRetry(cas, update),
     async get(provider, userId) {
-      const doc = await (await ready(options.reader())).hget(keyOf(provider, userId), 'doc');
+      const doc = await (await whenReady(options.reader())).hget(keyOf(provider, userId), 'doc');
       return doc === null ? null : parseStoredAccount(doc);
     },
     async getMany(keys) {
       if (keys.length === 0) return [];
-      const pipeline = (await ready(options.reader())).pipeline();
+      const pipeline = (await whenReady(options.reader())).pipeline();
       for (const { provider, userId } of keys) pipeline.hget(keyOf(provider, userId), 'doc');
       const results = (await pipeline.exec()) ?? [];
       return results.map(([error, doc]) => {

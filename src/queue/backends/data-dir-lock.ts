@@ -47,6 +47,17 @@ export async function lockDataDir(dataDir: string, options: DataDirLockOptions =
   }
 }
 
+/**
+ * The refusal lockDataDir would end with, found without waiting: for a short-lived process (the
+ * CLI) that should say at once that the service holds the directory. Undefined when the lock is
+ * free or stale, in which case lockDataDir takes it at once.
+ */
+export async function checkDataDirLock(dataDir: string, options: DataDirLockOptions = {}): Promise<DataDirLockedError | undefined> {
+  const lockfilePath = join(dataDir, 'receiver.lock');
+  const held = await lockfile.check(dataDir, { lockfilePath, stale: options.staleMs ?? 10_000, realpath: false });
+  return held ? new DataDirLockedError(lockedMessage(dataDir, join(dataDir, 'receiver.lock.holder.json'))) : undefined;
+}
+
 function lockedMessage(dataDir: string, holderPath: string): string {
   let holder = 'another process';
   try {

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { createRedisAccountStore } from '../../accounts/stores/redis-store.js';
 import type { AccountStateStore } from '../../accounts/store.js';
 import { redactUrl, type QueueBackend } from '../backend.js';
-import { createRedisConnection } from '../redis-connection.js';
+import { createRedisConnection, whenReady } from '../redis-connection.js';
 
 /**
  * Redis, the recommended production store. Connections open on first use, so a receiver-only
@@ -29,7 +29,7 @@ export function createRedisBackend(url: string, log: Logger): QueueBackend {
     },
     async ping() {
       try {
-        return (await producerConnection().ping()) === 'PONG';
+        return (await (await whenReady(producerConnection(), 500)).ping()) === 'PONG';
       } catch {
         return false;
       }
@@ -44,7 +44,13 @@ export function createRedisBackend(url: string, log: Logger): QueueBackend {
     },
     async close() {
       await accounts?.close();
-      await Promise.allSettled([producer?.quit(), consumer?.quit()]);
+      // quit() on a connection that is not up leaves ioredis's reconnect timer running, and the
+      // process (a CLI run against an unreachable Redis, say) would never exit.
+      const end = async (redis: Redis | undefined) => {
+        if (redis?.status === 'ready') await redis.quit();
+        else redis?.disconnect();
+      };
+      await Promise.allSettled([end(producer), end(consumer)]);
     },
   };
 }
