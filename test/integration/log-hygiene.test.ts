@@ -25,6 +25,7 @@ describe('log hygiene', () => {
     'old admin key': OLD_ADMIN_KEY,
     'Logto signing key': LOGTO_KEY,
     'bearer token': API_TOKEN,
+    'admin password': 'dashboard-password-hygiene',
     email: 'hygiene.person@example.com',
     phone: '+82 10-9876-5432',
     nickname: 'NicknameHygiene',
@@ -36,7 +37,7 @@ describe('log hygiene', () => {
     jwks = await startJwksServer([key]);
     const captured = captureLogs();
     lines = captured.lines;
-    const config = testConfig({ ...store().env, KAKAO_JWKS_URI: jwks.url, LOGTO_SIGNING_KEYS: LOGTO_KEY, ...ADMIN_ENV, ACCOUNT_API_TOKENS: API_TOKEN, LOG_LEVEL: 'debug' });
+    const config = testConfig({ ...store().env, KAKAO_JWKS_URI: jwks.url, LOGTO_SIGNING_KEYS: LOGTO_KEY, ...ADMIN_ENV, ACCOUNT_API_TOKENS: API_TOKEN, LOG_LEVEL: 'debug', ADMIN_USER: 'ops', ADMIN_PASSWORD: 'dashboard-password-hygiene' });
     service = await startService(config, { role: 'all', logger: captured.logger, backend: store().backend });
     baseUrl = `http://127.0.0.1:${(service.app.server.address() as { port: number }).port}`;
   });
@@ -82,6 +83,13 @@ describe('log hygiene', () => {
     expect((await post('/webhooks/kakao/unlink', { method: 'POST', headers: { authorization: `KakaoAK ${OLD_ADMIN_KEY}x` }, body: '' })).status).toBe(401);
     expect((await post('/webhooks/kakao/talk-channel', { method: 'POST', headers: { ...admin, 'content-type': 'application/json', 'x-kakao-resource-id': resourceId() }, body: JSON.stringify(channelBody({ id: userId })) })).status).toBe(200);
     expect((await post(`/webhooks/kakao/talk-share?${form({ CHAT_TYPE: 'MemoChat', HASH_CHAT_ID: 'h', contact: secrets.email! })}`, { headers: { ...admin, 'x-kakao-resource-id': resourceId() } })).status).toBe(200);
+
+    // The dashboard with its credentials and without; health, readiness, metrics.
+    const basic = (password: string) => ({ authorization: `Basic ${Buffer.from(`ops:${password}`).toString('base64')}` });
+    expect((await post('/admin/queues', { headers: basic(secrets['admin password']!) })).status).toBe(200);
+    expect((await post('/admin/queues/api/queues', { headers: basic(secrets['admin password']!) })).status).toBe(200);
+    expect((await post('/admin/queues', { headers: basic('wrong-password-123') })).status).toBe(401);
+    for (const path of ['/healthz', '/readyz', '/metrics']) expect((await post(path, {})).status).toBe(200);
 
     // The account API, with the token and without.
     await waitFor(async () => (await api(baseUrl, `/v1/accounts/kakao/${userId}`)).status === 200, { what: 'the account state' });
