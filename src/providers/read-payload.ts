@@ -6,8 +6,42 @@ import { rejected } from '../errors.js';
  * not what it should be is a 400 ERR_PAYLOAD_INVALID that says what is wrong.
  */
 
+/**
+ * How deeply a JSON body may nest. Real payloads nest a handful of levels; a body nested far
+ * deeper is refused before JSON.parse, since a deep value can exhaust the stack or the store's
+ * own decoder later (and a refusal there would look like our fault).
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Whether `text` opens more than `max` arrays or objects inside each other, counted without
+ * recursion and without parsing (brackets inside strings do not count).
+ */
+export function jsonNestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i += 1; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b || c === 0x5b) {
+      depth += 1;
+      if (depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth -= 1;
+    }
+  }
+  return false;
+}
+
 /** A JSON object, or ERR_PAYLOAD_INVALID. */
 export function parseJsonObject(text: string): Record<string, unknown> {
+  if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw rejected('ERR_PAYLOAD_INVALID', `the body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -21,6 +21,12 @@ export const kakaoId = z
   })
   .transform(String);
 
+/** A positive decimal of at most 20 digits, as Kakao's user and app ids are. */
+export const KAKAO_DECIMAL_ID = /^[1-9][0-9]{0,19}$/;
+
+/** A Kakao user or app id: `kakaoId`, and a positive decimal of at most 20 digits. */
+export const kakaoDecimalId = kakaoId.refine((value) => KAKAO_DECIMAL_ID.test(value), 'must be a positive decimal id of at most 20 digits');
+
 export function parseParams<T extends z.ZodType>(schema: T, params: Params, what: string): z.output<T> {
   const result = schema.safeParse(params);
   if (result.success) return result.data;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { WebhookEvent } from '../../events/envelope.js';
 import type { SetEventClaims } from './account-status-events.js';
 import type { Params } from './admin-params.js';
-import { kakaoId, parseParams, text } from './admin-schema.js';
+import { KAKAO_DECIMAL_ID, kakaoId, parseParams, text } from './admin-schema.js';
 import type { KakaoAdminEvent } from './admin-webhook-events.js';
 import { deliveryId } from './delivery-id.js';
 
@@ -15,6 +15,9 @@ const channelSchema = z.looseObject({
   channel_uuid: text,
   // Lenient on the exact RFC 3339 shape: refusing a real change over formatting would lose it.
   updated_at: text.refine((value) => !Number.isNaN(Date.parse(value)), 'must be an RFC 3339 date-time'),
+}).refine((data) => data.id_type !== 'app_user_id' || KAKAO_DECIMAL_ID.test(data.id), {
+  path: ['id'],
+  message: 'must be a positive decimal id of at most 20 digits when id_type is app_user_id',
 });
 
 const eventValue = z.looseObject({ event: text });

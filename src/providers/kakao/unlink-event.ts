@@ -3,13 +3,13 @@ import { sha256Hex } from '../../events/envelope.js';
 import type { DedupeWindow } from '../../queue/event-queue.js';
 import { rejected } from '../../errors.js';
 import type { Params } from './admin-params.js';
-import { kakaoId, parseParams, text } from './admin-schema.js';
+import { kakaoDecimalId, parseParams, text } from './admin-schema.js';
 import type { KakaoAdminEvent } from './admin-webhook-events.js';
 
 /** The unlink webhook's parameters (kakao.md 3.3); unknown ones are kept. */
 const unlinkSchema = z.looseObject({
-  app_id: kakaoId,
-  user_id: kakaoId,
+  app_id: kakaoDecimalId,
+  user_id: kakaoDecimalId,
   referrer_type: text,
   group_user_token: text.optional(),
 });
