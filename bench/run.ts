@@ -4,19 +4,46 @@
  * how fast sessions are checked, through the account API and through the client's session guard.
  * Prints one table per run; compare ratios within one run, not across machines.
  *
- * Usage: npm run bench [-- --seconds 5 --connections 16 --stores redis,postgres,embedded --users 5000]
+ * Then, on Redis: the SET and Logto paths against a bare Fastify route and a "floor" route (RS256
+ * verify + JSON parse, no store), --runs N times; latency at a fixed rate and end to end to the
+ * handlers; worker throughput; Redis memory per retained event; start-up time and idle RSS of
+ * `npm start` per store. Figures also go to bench/results/latest.json.
+ *
+ * Usage: npm run bench [-- --seconds 5 --connections 16 --stores redis,postgres,embedded --users 5000
+ *                          --runs 3 --only stores,ratios,rate,worker,memory,startup
+ *                          --rate 1000 --worker-events 20000 --memory-events 100000]
  */
 import autocannon from 'autocannon';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { BackendKind } from '../src/queue/backend.js';
 import { startService } from '../src/service.js';
-import { BACKENDS, openTestBackend } from '../test/helpers/backends.js';
+import { BACKENDS, openTestBackend, TEST_DATABASE_URL, TEST_REDIS_URL } from '../test/helpers/backends.js';
 import { ADMIN_ENV, ADMIN_KEY, channelBody, resourceId } from '../test/helpers/kakao-admin.js';
 import { createTestKey, setClaims, signSet, startJwksServer } from '../test/helpers/kakao-transmitter.js';
 import { LOGTO_KEY, signLogto, userDataUpdated } from '../test/helpers/logto-signer.js';
 import { testConfig } from '../test/helpers/test-config.js';
+import { startFloorApp } from './floor.js';
+import { Redis } from 'ioredis';
+import { dropQueueKeys, fixedRate, load, logtoRequest, memoryPerEvent, setRequest, urlOf, workerThroughput, type Load } from './more.js';
 import { benchSessionChecks } from './session-checks.js';
+import { measureStart, type StartupRow } from './startup.js';
+
+/** Deletes every key of a bench queue on the test Redis, dedupe keys included. */
+async function dropRedisQueue(name: string) {
+  const redis = new Redis(TEST_REDIS_URL);
+  try {
+    await dropQueueKeys(redis, name);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+const SECTIONS = ['stores', 'ratios', 'rate', 'worker', 'memory', 'startup'] as const;
+const benchStarted = performance.now();
 
 const { values } = parseArgs({
   options: {
@@ -24,8 +51,16 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '16' },
     stores: { type: 'string', default: BACKENDS.join(',') },
     users: { type: 'string', default: '5000' },
+    runs: { type: 'string', default: '1' },
+    only: { type: 'string', default: SECTIONS.join(',') },
+    rate: { type: 'string', default: '1000' },
+    'worker-events': { type: 'string', default: '20000' },
+    'memory-events': { type: 'string', default: '100000' },
   },
 });
+const only = new Set(values.only!.split(','));
+for (const section of only) if (!(SECTIONS as readonly string[]).includes(section)) throw new Error(`--only: unknown section "${section}"; known: ${SECTIONS.join(',')}`);
+const runs = Number(values.runs);
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
 const stores = values.stores!.split(',') as BackendKind[];
@@ -42,7 +77,7 @@ const rows: Row[] = [];
 
 type Request = { path: string; method?: 'GET' | 'POST'; headers: Record<string, string>; body?: string };
 
-for (const kind of stores) {
+for (const kind of only.has('stores') ? stores : []) {
   const store = await openTestBackend(kind);
   const config = testConfig({ ...store.env, KAKAO_JWKS_URI: jwks.url, LOG_LEVEL: 'silent', LOGTO_SIGNING_KEYS: LOGTO_KEY, LOGTO_MAX_AGE_SECONDS: '0', ...ADMIN_ENV });
   const service = await startService(config, { role: 'receiver', logger: pino({ level: 'silent' }), backend: store.backend });
@@ -98,13 +133,85 @@ for (const kind of stores) {
   await inspect.obliterate({ force: true }).catch(() => {});
   await inspect.close();
   await service.close();
+  if (kind === 'redis') await dropRedisQueue(config.queue.name); // obliterate leaves the 7-day dedupe keys
 
   // A service of its own (role all, account API on): the receiver above answered webhooks only.
   for (const row of await benchSessionChecks(store, { users: Number(values.users), seconds, connections })) rows.push({ store: kind, ...row, jobs: 0 });
   await store.close();
 }
+
+const results: Record<string, unknown> = { argv: process.argv.slice(2), startedAt: new Date().toISOString(), cpus: (await import('node:os')).cpus().length };
+const storeEnv = (store: Awaited<ReturnType<typeof openTestBackend>>) => testConfig({ ...store.env, KAKAO_JWKS_URI: jwks.url, LOG_LEVEL: 'silent', LOGTO_SIGNING_KEYS: LOGTO_KEY, LOGTO_MAX_AGE_SECONDS: '0', ...ADMIN_ENV });
+const needsRedis = ['ratios', 'rate', 'worker', 'memory'].some((section) => only.has(section));
+const redisStore = needsRedis ? (BACKENDS.includes('redis') ? await openTestBackend('redis') : undefined) : undefined;
+if (needsRedis && !redisStore) console.log('Redis does not answer on 127.0.0.1:6379: the ratio, rate, worker and memory sections are skipped');
+
+interface RatioRun { bare: Load; floor: Load; set: Load; logto: Load }
+const ratioRuns: RatioRun[] = [];
+if (only.has('ratios') && redisStore) {
+  const floorApp = await startFloorApp(key.publicJwk);
+  for (let run = 0; run < runs; run += 1) {
+    let i = 0;
+    const bare = await load(floorApp.url, { connections, seconds }, () => ({ ...setRequest(tokens[i++ % tokens.length]!), path: '/bare' }));
+    i = 0;
+    const floor = await load(floorApp.url, { connections, seconds }, () => ({ ...setRequest(tokens[i++ % tokens.length]!), path: '/floor' }));
+    // A fresh queue per run, so that the tokens are new events to it.
+    const runConfig = storeEnv(redisStore);
+    const service = await startService(runConfig, { role: 'receiver', logger: pino({ level: 'silent' }), backend: redisStore.backend });
+    i = 0;
+    const set = await load(urlOf(service), { connections, seconds }, () => setRequest(tokens[i++ % tokens.length]!));
+    const logto = await load(urlOf(service), { connections, seconds }, logtoRequest);
+    await service.close();
+    await dropRedisQueue(runConfig.queue.name);
+    ratioRuns.push({ bare, floor, set, logto });
+  }
+  await floorApp.close();
+}
+const stats = (xs: number[]) => { const sorted = [...xs].sort((a, b) => a - b); return { min: Number(sorted[0]!.toFixed(3)), median: Number(sorted[Math.floor((sorted.length - 1) / 2)]!.toFixed(3)), max: Number(sorted[sorted.length - 1]!.toFixed(3)) }; };
+const ratioTable: Record<string, unknown>[] = [];
+if (ratioRuns.length > 0) {
+  for (const name of ['bare', 'floor', 'set', 'logto'] as const) {
+    const rates = ratioRuns.map((run) => run[name]['req/s']);
+    ratioTable.push({ scenario: `${{ bare: 'bare Fastify 202', floor: 'floor (RS256 verify + JSON.parse)', set: 'Kakao SET (receiver, Redis)', logto: 'Logto (receiver, Redis)' }[name]}, ${connections} conns`, 'req/s median': stats(rates).median, 'req/s min': stats(rates).min, 'req/s max': stats(rates).max, 'p50 ms (last)': ratioRuns.at(-1)![name]['p50 ms'], 'p99 ms (last)': ratioRuns.at(-1)![name]['p99 ms'], 'non2xx (all runs)': ratioRuns.reduce((sum, run) => sum + run[name].non2xx, 0) });
+  }
+  for (const [a, b] of [['set', 'floor'], ['set', 'bare'], ['logto', 'floor'], ['logto', 'bare'], ['floor', 'bare']] as const) {
+    const s = stats(ratioRuns.map((run) => run[a]['req/s'] / run[b]['req/s']));
+    ratioTable.push({ scenario: `ratio ${a} / ${b}`, 'req/s median': s.median, 'req/s min': s.min, 'req/s max': s.max });
+  }
+  results.ratios = { runs: ratioRuns, table: ratioTable };
+}
+
+if (only.has('rate') && redisStore) {
+  const rateConfig = storeEnv(redisStore);
+  const outcome = await fixedRate(redisStore, rateConfig, tokens, { seconds, rate: Number(values.rate), connections });
+  await dropRedisQueue(rateConfig.queue.name);
+  results.fixedRate = { rate: Number(values.rate), connections, role: 'all', store: 'redis', ...outcome };
+}
+if (only.has('worker') && redisStore) {
+  results.worker = await workerThroughput(redisStore, storeEnv(redisStore), tokens, { count: Number(values['worker-events']), connections });
+}
+if (only.has('memory') && redisStore) {
+  results.memory = await memoryPerEvent(redisStore, storeEnv(redisStore), Number(values['memory-events']));
+}
+await redisStore?.close();
+
+const startupRows: StartupRow[] = [];
+if (only.has('startup')) {
+  const common = { KAKAO_AUDIENCE: 'bench-audience', KAKAO_JWKS_URI: jwks.url, LOGTO_SIGNING_KEYS: LOGTO_KEY, LOG_LEVEL: 'warn' };
+  if (BACKENDS.includes('redis')) startupRows.push(await measureStart({ store: 'redis', start: 'first', env: { ...common, REDIS_URL: TEST_REDIS_URL } }));
+  if (BACKENDS.includes('postgres')) startupRows.push(await measureStart({ store: 'postgres', start: 'first', env: { ...common, DATABASE_URL: TEST_DATABASE_URL } }));
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-embedded-'));
+  try {
+    startupRows.push(await measureStart({ store: 'embedded', start: 'new DATA_DIR', env: { ...common, DATA_DIR: dataDir } }));
+    startupRows.push(await measureStart({ store: 'embedded', start: 'existing DATA_DIR', env: { ...common, DATA_DIR: dataDir } }));
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  results.startup = startupRows;
+}
 await jwks.close();
 
+if (rows.length > 0) {
 console.log(`\nWebhook acknowledgement over HTTP, ${seconds} s per scenario, receiver role only (no worker competing);`);
 console.log(`session checks on ${values.users} seeded users: via API over HTTP (${connections} connections), via guard in process after warm-up (one check at a time)\n`);
 console.table(rows);
@@ -113,3 +220,32 @@ console.log(`\nthroughput relative to ${reference.store} "${reference.scenario}"
 for (const row of rows) console.log(`  ${row.store.padEnd(9)} ${row.scenario.padEnd(42)} ${(row['req/s'] / reference['req/s']).toFixed(2)}x`);
 console.log(`\n"jobs" counts new jobs per scenario. SET scenarios cycle through ${tokens.length} signed tokens, so once a store has seen them all they are redeliveries and add none; refusals add none.`);
 console.log(`receiver process RSS at the end: ${Math.round(process.memoryUsage().rss / 1024 / 1024)} MiB`);
+results.stores = rows;
+}
+
+if (ratioTable.length > 0) {
+  console.log(`\nSaturation on Redis vs reference routes in this process, ${connections} connections, ${seconds} s each, ${runs} run(s) (ratios: min / median / max over runs):`);
+  console.table(ratioTable);
+}
+if (results.fixedRate) {
+  const fixed = results.fixedRate as Awaited<ReturnType<typeof fixedRate>>;
+  console.log(`\nKakao SET at a fixed ${values.rate} req/s (autocannon overallRate, ${connections} connections: each sends its share back to back at the start of every second), role all on Redis, ${seconds} s:`);
+  console.table({ 'HTTP acknowledgement': { ...fixed.http }, 'request sent -> handlers done': { requests: fixed.e2e.events, 'p50 ms': fixed.e2e['p50 ms'], 'p99 ms': fixed.e2e['p99 ms'], 'max ms': fixed.e2e['max ms'] } });
+}
+if (results.worker) {
+  console.log(`\nWorker throughput, built-in handlers, worker-only service on Redis after the receiver queued the events:`);
+  const { enqueue, ...worker } = results.worker as Awaited<ReturnType<typeof workerThroughput>>;
+  console.table({ ...worker, 'enqueue req/s': enqueue['req/s'], 'enqueue non2xx': enqueue.non2xx });
+}
+if (results.memory) {
+  console.log(`\nRedis memory per waiting event (no worker; job hash + dedupe key + list entry):`);
+  console.table(results.memory);
+}
+if (startupRows.length > 0) {
+  console.log(`\nnpm start per store: spawn -> GET /healthz 200, then RSS of the process tree after 5 s idle:`);
+  console.table(startupRows);
+}
+results.totalSeconds = Number(((performance.now() - benchStarted) / 1000).toFixed(1));
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('./results/latest.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\ntotal ${results.totalSeconds} s; figures written to bench/results/latest.json`);

@@ -75,22 +75,28 @@ async function findInRedis(needle: string): Promise<string[]> {
   const redis = new Redis(TEST_REDIS_URL);
   const found: string[] = [];
   try {
+    // Pipelined per SCAN batch: the shared test Redis may hold many thousands of keys.
     let cursor = '0';
     do {
       const [next, keys] = await redis.scan(cursor, 'COUNT', 1000);
       cursor = next;
-      for (const key of keys) {
-        const type = await redis.type(key);
-        const value =
-          type === 'string' ? await redis.get(key)
-          : type === 'hash' ? JSON.stringify(await redis.hgetall(key))
-          : type === 'list' ? JSON.stringify(await redis.lrange(key, 0, -1))
-          : type === 'set' ? JSON.stringify(await redis.smembers(key))
-          : type === 'zset' ? JSON.stringify(await redis.zrange(key, 0, -1))
-          : type === 'stream' ? JSON.stringify(await redis.xrange(key, '-', '+'))
-          : '';
-        if (key.includes(needle) || (value ?? '').includes(needle)) found.push(`${key}: ${(value ?? '').slice(0, 200)}`);
-      }
+      const types = ((await redis.pipeline(keys.map((key) => ['type', key])).exec()) ?? []).map(([, type]) => String(type));
+      const reads = keys.map((key, index): [string, ...string[]] => {
+        switch (types[index]) {
+          case 'string': return ['get', key];
+          case 'hash': return ['hgetall', key];
+          case 'list': return ['lrange', key, '0', '-1'];
+          case 'set': return ['smembers', key];
+          case 'zset': return ['zrange', key, '0', '-1'];
+          case 'stream': return ['xrange', key, '-', '+'];
+          default: return ['exists', key];
+        }
+      });
+      const values = (await redis.pipeline(reads).exec()) ?? [];
+      keys.forEach((key, index) => {
+        const value = JSON.stringify(values[index]?.[1] ?? '');
+        if (key.includes(needle) || value.includes(needle)) found.push(`${key}: ${value.slice(0, 200)}`);
+      });
     } while (cursor !== '0');
     return found;
   } finally {

@@ -1,0 +1,35 @@
+/**
+ * Two reference routes in a Fastify instance of their own (no logging, no store): "bare" answers
+ * 202 to anything, "floor" verifies the posted compact JWS's RS256 signature with node:crypto's
+ * callback form (libuv thread pool) against a KeyObject imported once, JSON-parses the claims and
+ * answers 202. What the receiver does on top of the floor is its own cost.
+ */
+import Fastify from 'fastify';
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import type { JWK } from 'jose';
+
+export async function startFloorApp(jwk: JWK): Promise<{ url: string; close(): Promise<void> }> {
+  const key: KeyObject = createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' });
+  const app = Fastify({ logger: false });
+  app.addContentTypeParser('application/secevent+jwt', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  app.post('/bare', async (_request, reply) => reply.code(202).send());
+  app.post('/floor', (request, reply) => {
+    const token = request.body as string;
+    const first = token.indexOf('.');
+    const second = token.indexOf('.', first + 1);
+    if (first < 0 || second < 0) return void reply.code(400).send();
+    const data = Buffer.from(token.slice(0, second));
+    const signature = Buffer.from(token.slice(second + 1), 'base64url');
+    verify('sha256', data, key, signature, (error, ok) => {
+      if (error || !ok) return void reply.code(401).send();
+      try {
+        JSON.parse(Buffer.from(token.slice(first + 1, second), 'base64url').toString('utf8'));
+      } catch {
+        return void reply.code(400).send();
+      }
+      reply.code(202).send();
+    });
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return { url: `http://127.0.0.1:${(app.server.address() as { port: number }).port}`, close: () => app.close() };
+}

@@ -1,0 +1,205 @@
+/**
+ * The scenarios beyond acknowledgement per store: ratios to a floor, fixed-rate latency and
+ * end-to-end latency, worker throughput, Redis memory per retained event. All on Redis.
+ */
+import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Config } from '../src/config/config.js';
+import { sha256Hex } from '../src/events/envelope.js';
+import { createEventQueue } from '../src/queue/event-queue.js';
+import { setToEvents } from '../src/providers/kakao/set-to-events.js';
+import type { SetClaims } from '../src/providers/kakao/verify-set.js';
+import { startService, type Role } from '../src/service.js';
+import { TEST_REDIS_URL, type TestBackend } from '../test/helpers/backends.js';
+import { setClaims } from '../test/helpers/kakao-transmitter.js';
+import { LOGTO_KEY, signLogto, userDataUpdated } from '../test/helpers/logto-signer.js';
+
+const silent = pino({ level: 'silent' });
+export type Request = { path: string; method?: 'GET' | 'POST'; headers: Record<string, string>; body?: string };
+
+export interface Load { requests: number; 'req/s': number; 'p50 ms': number; 'p99 ms': number; 'max ms': number; non2xx: number; errors: number }
+
+export async function load(url: string, options: { connections: number; seconds?: number; amount?: number; overallRate?: number }, request: () => Request): Promise<Load> {
+  const result = await autocannon({
+    url,
+    connections: options.connections,
+    ...(options.amount ? { amount: options.amount } : { duration: options.seconds! }),
+    ...(options.overallRate ? { overallRate: options.overallRate } : {}),
+    requests: [{ setupRequest: (req) => { const made = request(); return { ...req, ...made, method: made.method ?? 'POST' }; } }],
+  });
+  return {
+    requests: result.requests.total,
+    'req/s': Math.round(result.requests.average),
+    'p50 ms': result.latency.p50,
+    'p99 ms': result.latency.p99,
+    'max ms': result.latency.max,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+export const urlOf = (service: { app: { server: { address(): unknown } } }) => `http://127.0.0.1:${(service.app.server.address() as { port: number }).port}`;
+export const setRequest = (token: string): Request => ({ path: '/webhooks/kakao/account-status', headers: { 'content-type': 'application/secevent+jwt' }, body: token });
+let logtoUser = 0;
+export const logtoRequest = (): Request => {
+  const body = JSON.stringify(userDataUpdated({ userId: `u-${logtoUser++}` }));
+  return { path: '/webhooks/logto', headers: { 'content-type': 'application/json', 'logto-signature-sha-256': signLogto(LOGTO_KEY, body) }, body };
+};
+
+/** The envelope id the receiver gives the (single) event of a signed SET. */
+export function eventIdOf(token: string): string {
+  const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { iss: string; jti: string; events: Record<string, unknown> };
+  return `kakao-set-${sha256Hex(`${claims.iss}\n${claims.jti}\n${Object.keys(claims.events)[0]}`)}`;
+}
+
+export async function usedMemory(redis: Redis): Promise<number> {
+  const info = await redis.info('memory');
+  return Number(/used_memory:(\d+)/.exec(info)![1]);
+}
+
+/** Every key of a queue, the dedupe keys included (obliterate leaves those). */
+export async function dropQueueKeys(redis: Redis, queue: string): Promise<number> {
+  let dropped = 0;
+  let cursor = '0';
+  do {
+    const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `bull:${queue}:*`, 'COUNT', 1000);
+    cursor = nextCursor;
+    if (keys.length > 0) dropped += await redis.unlink(...keys);
+  } while (cursor !== '0');
+  return dropped;
+}
+
+export async function countKeys(redis: Redis, pattern: string): Promise<number> {
+  let count = 0;
+  let cursor = '0';
+  do {
+    const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = nextCursor;
+    count += keys.length;
+  } while (cursor !== '0');
+  return count;
+}
+
+async function pending(store: TestBackend, config: Config): Promise<number> {
+  const queue = store.backend.createQueue(config.queue.name, {});
+  try {
+    return await queue.getJobCountByTypes('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+  } finally {
+    await queue.close();
+  }
+}
+
+/**
+ * Fixed rate against role 'all', and how long from each request's send time (taken in
+ * setupRequest) until the handlers are done with its event.
+ */
+export async function fixedRate(store: TestBackend, config: Config, tokens: readonly string[], options: { seconds: number; rate: number; connections: number }) {
+  const ids = new Map<string, string>(); // token -> event id
+  const sent = new Map<string, number>();
+  const handled = new Map<string, number>();
+  const service = await startService(config, {
+    role: 'all',
+    logger: silent,
+    backend: store.backend,
+    registerHandlers: (registry) => registry.onAny(async (event) => void handled.set(event.id, Date.now())),
+  });
+  try {
+    let next = 0;
+    const http = await load(urlOf(service), { connections: options.connections, seconds: options.seconds, overallRate: options.rate }, () => {
+      const token = tokens[next++ % tokens.length]!;
+      let id = ids.get(token);
+      if (!id) ids.set(token, (id = eventIdOf(token)));
+      if (!sent.has(id)) sent.set(id, Date.now());
+      return setRequest(token);
+    });
+    const accepted = http.requests - http.non2xx;
+    const until = Date.now() + 30_000;
+    while (handled.size < Math.min(accepted, sent.size) && Date.now() < until) await sleep(20);
+    const latencies = [...handled].map(([id, at]) => at - (sent.get(id) ?? at)).sort((a, b) => a - b);
+    const at = (q: number) => latencies.length === 0 ? null : latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+    return {
+      http,
+      e2e: { events: latencies.length, sent: sent.size, 'p50 ms': at(0.5), 'p99 ms': at(0.99), 'max ms': latencies.length ? latencies[latencies.length - 1]! : null },
+    };
+  } finally {
+    await service.close();
+  }
+}
+
+/**
+ * Enqueue `count` SETs over HTTP with the receiver alone, then start a worker-only service and
+ * time until the queue is empty. Also the Redis memory the dedupe keys keep after the drain.
+ */
+export async function workerThroughput(store: TestBackend, config: Config, tokens: readonly string[], options: { count: number; connections: number }) {
+  const redis = new Redis(TEST_REDIS_URL);
+  try {
+    const baseline = await usedMemory(redis);
+    const receiver = await startService(config, { role: 'receiver', logger: silent, backend: store.backend });
+    let next = 0;
+    const http = await load(urlOf(receiver), { connections: options.connections, amount: options.count }, () => setRequest(tokens[next++ % tokens.length]!));
+    await receiver.close();
+    const queued = await pending(store, config);
+    const started = performance.now();
+    const worker = await startService(config, { role: 'worker' as Role, logger: silent, backend: store.backend });
+    let left = queued;
+    const until = Date.now() + 300_000;
+    while (left > 0 && Date.now() < until) {
+      await sleep(25);
+      left = await pending(store, config);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    await worker.close();
+    const inspect = store.backend.createQueue(config.queue.name, {});
+    const failed = await inspect.getJobCountByTypes('failed');
+    await inspect.close();
+    await sleep(200);
+    const afterDrain = await usedMemory(redis);
+    const dedupeKeys = await countKeys(redis, `bull:${config.queue.name}:de:*`);
+    await dropQueueKeys(redis, config.queue.name);
+    return {
+      enqueue: http,
+      queued,
+      left,
+      failed,
+      'drain s': Number(seconds.toFixed(2)),
+      'events/s': Math.round((queued - left) / seconds),
+      dedupeKeys,
+      'dedupe bytes/event': dedupeKeys ? Math.round((afterDrain - baseline) / dedupeKeys) : null,
+    };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** used_memory before and after `count` waiting jobs (as the receiver adds them), no worker. */
+export async function memoryPerEvent(store: TestBackend, config: Config, count: number) {
+  const redis = new Redis(TEST_REDIS_URL);
+  const queue = createEventQueue({ backend: store.backend, ...config.queue, timeoutMs: 60_000 });
+  try {
+    await queue.enqueue(setToEvents(setClaims() as SetClaims, new Date())); // creates the queue's meta keys
+    const before = await usedMemory(redis);
+    const started = performance.now();
+    for (let done = 1; done < count + 1; ) {
+      const batch = Math.min(500, count + 1 - done);
+      const events = Array.from({ length: batch }, () => setToEvents(setClaims() as SetClaims, new Date())[0]!);
+      await queue.enqueue(events);
+      done += batch;
+    }
+    const enqueueSeconds = (performance.now() - started) / 1000;
+    await sleep(200);
+    const after = await usedMemory(redis);
+    const keys = await countKeys(redis, `bull:${config.queue.name}:*`);
+    const waiting = await pending(store, config);
+    const inspect = store.backend.createQueue(config.queue.name, {});
+    await inspect.obliterate({ force: true }).catch(() => {});
+    await inspect.close();
+    const leftAfterObliterate = await countKeys(redis, `bull:${config.queue.name}:*`);
+    await dropQueueKeys(redis, config.queue.name);
+    return { events: count, waiting, keys, 'bytes/event': Math.round((after - before) / count), 'used_memory before': before, 'used_memory after': after, 'enqueue events/s (addBulk 500)': Math.round(count / enqueueSeconds), 'keys left after obliterate (then deleted)': leftAfterObliterate };
+  } finally {
+    await queue.close();
+    redis.disconnect();
+  }
+}
