@@ -73,7 +73,7 @@ const EnvSchema = z
 
     /**
      * Every key that may have signed a Logto webhook. Several during a rotation: Logto replaces a
-     * key at once (logto.md 3.2), so the old one must keep verifying until the new one is deployed.
+     * key at once, so the old one must keep verifying until the new one is deployed.
      */
     LOGTO_SIGNING_KEYS: z
       .string()
@@ -87,7 +87,7 @@ const EnvSchema = z
       ),
     /** Oldest `createdAt` accepted; 0 disables the bound. Logto has no other replay protection. */
     LOGTO_MAX_AGE_SECONDS: nonNegativeInt.default(600),
-    /** Organization.Membership.Updated can reach ~0.5 MB (logto.md 2.4), past WEBHOOK_BODY_LIMIT. */
+    /** Organization.Membership.Updated can reach ~0.5 MB, past WEBHOOK_BODY_LIMIT. */
     LOGTO_BODY_LIMIT: positiveInt.default(2 * 1024 * 1024),
 
     ...accountsEnv,
@@ -128,7 +128,7 @@ function storeOf(env: Env): StoreConfig {
   return { kind: 'embedded', dataDir: env.DATA_DIR };
 }
 
-/** Logto signs only the body; an event time this far ahead is not clock skew (logto.md 3.4). */
+/** Logto signs only the body; an event time this far ahead is not clock skew. */
 const LOGTO_MAX_FUTURE_SECONDS = 60;
 
 function toConfig(env: Env) {

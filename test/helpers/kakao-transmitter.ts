@@ -69,7 +69,7 @@ export const UNLINKED = 'https://schemas.openid.net/secevent/oauth/event-type/us
 
 let counter = 0;
 
-/** Claims shaped like kakao.md 4.8: top-level sub, event-level iss-sub subject, txm. */
+/** Claims shaped like Kakao's published examples: top-level sub, event-level iss-sub subject, txm. */
 export function setClaims(overrides: Record<string, unknown> = {}): JWTPayload {
   counter += 1;
   const userId = '9007199254740993123'; // above 2^53: must stay a string end to end

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 
 /**
  * Plays Logto in tests. Logto signs `JSON.stringify(payload)` and sends those same bytes
- * (logto.md 3.1, 3.2): hex(HMAC-SHA256(key as UTF-8, exact body bytes)).
+ * (https://docs.logto.io/developers/webhooks/secure-webhooks): hex(HMAC-SHA256(key as UTF-8, exact body bytes)).
  */
 export const LOGTO_KEY = 'AbCdEfGhIjKlMnOpQrStUvWxYz012345';
 export const LOGTO_OLD_KEY = 'oldKey0123456789oldKey0123456789';
@@ -48,7 +48,7 @@ export function userDataUpdated(overrides: Record<string, unknown> = {}): Record
   };
 }
 
-/** The console's "Send test payload" for a data event (logto.md 5). */
+/** The console's "Send test payload" for a data event. */
 export function consoleTestPayload(event = 'User.Created'): Record<string, unknown> {
   return {
     event,
@@ -63,7 +63,7 @@ export function consoleTestPayload(event = 'User.Created'): Record<string, unkno
   };
 }
 
-/** The console's "Send test payload" for an interaction event (logto.md 5). */
+/** The console's "Send test payload" for an interaction event. */
 export function consoleInteractionTestPayload(event = 'PostSignIn'): Record<string, unknown> {
   const now = Date.now();
   return {

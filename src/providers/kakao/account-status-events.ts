@@ -2,7 +2,8 @@ import type { EventUnion } from '../../events/envelope.js';
 
 /**
  * The event types of Kakao's account status change webhook (OpenID SSF Security Event Tokens),
- * from ../shared research (kakao.md 4.6) and the OpenID CAEP / RISC / SSF specs. Data, not code:
+ * from Kakao's account status change webhook documentation
+ * (https://developers.kakao.com/docs/latest/en/kakaologin/callback) and the OpenID CAEP / RISC / SSF specs. Data, not code:
  * the short name is what handlers register for; the URI is what Kakao puts in `events`.
  */
 const OAUTH = 'https://schemas.openid.net/secevent/oauth/event-type/';
@@ -32,7 +33,7 @@ export const KAKAO_SET_EVENT_TYPES = {
   'kakao.credential-change': [`${CAEP}credential-change`],
   'kakao.assurance-level-change': [`${CAEP}assurance-level-change`],
   'kakao.session-revoked': [`${CAEP}session-revoked`],
-  // KAKAO: profile change. Two URIs circulate (kakao.md 8.5); any URI ending in
+  // KAKAO: profile change. Two URIs circulate in third-party code; any URI ending in
   // user-profile-changed under schemas.kakao.com is matched by kakaoSetEventName() too.
   'kakao.user-profile-changed': [
     'https://schemas.kakao.com/platevent/kakao/event-type/user-profile-changed',

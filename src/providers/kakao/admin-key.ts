@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 /**
- * Checks `Authorization: KakaoAK <primary admin key>` (kakao.md 2.4, 3.5) against every
+ * Checks `Authorization: KakaoAK <primary admin key>` (Kakao's webhook docs: the app's primary admin key) against every
  * configured key, for rotation. Constant time: both sides are hashed to equal-length SHA-256
  * digests before timingSafeEqual (which refuses unequal lengths, and a length check would leak
  * the key's length), and every key is compared, without early exit, so the time taken says

@@ -4,7 +4,7 @@ import { parseJsonObject } from '../read-payload.js';
 /**
  * The parameters of an admin-key webhook, read only after the key was checked: from the query
  * string on GET, and on POST from the raw body the plugin's parser kept as a string, as
- * `application/x-www-form-urlencoded` or JSON (Kakao does not document which; kakao.md 3.3, 5.3).
+ * `application/x-www-form-urlencoded` or JSON (Kakao does not document which).
  * Form and query values are strings, or arrays of strings for a repeated name; JSON values are
  * whatever the JSON held.
  */

@@ -34,7 +34,7 @@ export interface KakaoAdminRoutesOptions {
  * Kakao's three webhooks authenticated by `Authorization: KakaoAK <primary admin key>`: unlink,
  * Kakao Talk Channel, Kakao Talk Share. Check the key, read the parameters, store the event in
  * the queue, then 200 with an empty body (200 is what unlink requires and what satisfies both
- * the old "200 only" and the current "2xx" wording for the other two; kakao.md 1, 8.9).
+ * the old "200 only" and the current "2xx" wording for the other two in Kakao's docs).
  */
 export async function kakaoAdminRoutes(app: FastifyInstance, options: KakaoAdminRoutesOptions) {
   const { config, queue, metrics } = options;

@@ -2,7 +2,7 @@ import type { EventUnion } from '../../events/envelope.js';
 
 /**
  * The events of Kakao's three admin-key webhooks (unlink, Kakao Talk Channel, Kakao Talk Share;
- * ../shared research kakao.md sections 3, 5 and 6). `data` holds the parameters as Kakao sent
+ * https://developers.kakao.com/docs/latest/en/kakaologin/callback). `data` holds the parameters as Kakao sent
  * them, except that user ids are always strings (Kakao ids exceed 2^53).
  */
 export const KAKAO_ADMIN_EVENT_NAMES = [
@@ -15,7 +15,7 @@ export const KAKAO_ADMIN_EVENT_NAMES = [
 export type KakaoAdminEventName = (typeof KAKAO_ADMIN_EVENT_NAMES)[number];
 
 /**
- * `referrer_type` values Kakao documents (kakao.md 3.4), plus two seen only in third-party code.
+ * `referrer_type` values Kakao documents for the unlink webhook, plus two seen only in third-party code.
  * Others are accepted and logged: Kakao adds values without notice.
  */
 export const KNOWN_REFERRER_TYPES: ReadonlySet<string> = new Set([

@@ -3,7 +3,7 @@ import type { Params } from './admin-params.js';
 
 /**
  * The event id of a Kakao Talk Channel or Share delivery, which is also its job id, so the same
- * delivery twice makes one job. Kakao names each delivery in `X-Kakao-Resource-ID` (kakao.md 5.2,
+ * delivery twice makes one job. Kakao names each delivery in `X-Kakao-Resource-ID` (Kakao's Share and Channel webhook docs,
  * 6.2). Hashed: the id then holds no `:` (BullMQ forbids it) and is never all digits.
  *
  * Without the header (Kakao documents it as always sent) the delivery is still accepted, since

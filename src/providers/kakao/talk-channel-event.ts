@@ -6,7 +6,7 @@ import { KAKAO_DECIMAL_ID, kakaoId, parseParams, text } from './admin-schema.js'
 import type { KakaoAdminEvent } from './admin-webhook-events.js';
 import { deliveryId } from './delivery-id.js';
 
-/** The Kakao Talk Channel webhook's body (kakao.md 6.3); unknown keys are kept. */
+/** The Kakao Talk Channel webhook's body (Kakao Talk Channel webhook docs); unknown keys are kept. */
 const channelSchema = z.looseObject({
   event: z.enum(['added', 'blocked']),
   id: kakaoId,
@@ -29,7 +29,7 @@ export type TalkChannelEvent =
 /**
  * Builds the event of an authenticated channel delivery. An `event` value other than `added` or
  * `blocked` is acknowledged and queued as `kakao.unknown` (sourceType `talk-channel.<value>`) for
- * catch-all handlers, as Kakao asks receivers to answer 2xx to it (kakao.md 6.5); its other keys
+ * catch-all handlers, as Kakao asks receivers to answer 2xx to it in its Channel webhook docs; its other keys
  * are not validated, since we cannot know what that event carries.
  */
 export function talkChannelToEvent(params: Params, resourceId: string | undefined, receivedAt: Date): TalkChannelEvent {

@@ -5,7 +5,7 @@ import type { KakaoAdminEvent } from './admin-webhook-events.js';
 import { deliveryId } from './delivery-id.js';
 
 /**
- * Kakao's own Share parameters (kakao.md 5.3). Every other parameter is a serverCallbackArgs
+ * Kakao's own Share parameters (Kakao Talk Share webhook docs). Every other parameter is a serverCallbackArgs
  * entry of the share and is kept exactly as it came, TEMPLATE_ID included (a string from a
  * query string or form, a number from JSON): converting would lose what Kakao sent.
  */

@@ -6,7 +6,7 @@ import type { Params } from './admin-params.js';
 import { kakaoDecimalId, parseParams, text } from './admin-schema.js';
 import type { KakaoAdminEvent } from './admin-webhook-events.js';
 
-/** The unlink webhook's parameters (kakao.md 3.3); unknown ones are kept. */
+/** The unlink webhook's parameters (Kakao Login docs, unlink webhook); unknown ones are kept. */
 const unlinkSchema = z.looseObject({
   app_id: kakaoDecimalId,
   user_id: kakaoDecimalId,

@@ -4,8 +4,8 @@ import { ReceiverError, rejected } from '../../errors.js';
 import { describeIssues, jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../read-payload.js';
 
 /**
- * Verifies a Security Event Token (RFC 8417) pushed per RFC 8935, following the checklist in
- * ../shared/research/ssf-and-webhook-anchors.md 1.9: cheap header checks first, then jose checks
+ * Verifies a Security Event Token (RFC 8417) pushed per RFC 8935, in the order RFC 8417 section
+ * 4 and OpenID SSF 1.0 ask for: cheap header checks first, then jose checks
  * signature, issuer and audience, then the SET claims are validated. Every failure becomes a
  * ReceiverError whose code maps to one RFC 8935 error.
  */
@@ -37,7 +37,7 @@ export const setClaimsSchema = z.looseObject({
   events: eventClaimsSchema.refine((events) => Object.keys(events).length > 0, 'events must hold at least one event'),
   toe: z.number().optional(),
   txn: z.string().optional(),
-  /** Written `txm` by some of Kakao's examples (kakao.md 8.2). */
+  /** Written `txm` in some of Kakao's published examples instead of RFC 8417's `txn`. */
   txm: z.string().optional(),
   sub: z.union([z.string(), z.number()]).optional(),
   sub_id: z.looseObject({}).optional(),

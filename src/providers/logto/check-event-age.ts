@@ -8,7 +8,7 @@ export interface EventAgePolicy {
 
 /**
  * Logto signs no timestamp header; the signed `createdAt` is the only thing that stops a captured
- * request from being replayed after the dedupe window (logto.md 3.4). 422: the request is
+ * request from being replayed after the dedupe window. 422: the request is
  * authentic and well-formed, but refused by policy.
  */
 export function checkEventAge(createdAt: string, policy: EventAgePolicy, now: Date): void {

@@ -1,7 +1,7 @@
 import type { EventUnion } from '../../events/envelope.js';
 
 /**
- * Logto's webhook events (../shared research logto.md 4.1: `hookEvents` at v1.42.0 plus
+ * Logto's webhook events (`hookEvents` in Logto's @logto/schemas at v1.42.0 plus
  * unreleased commits), as data: our name → the family that decides the payload's shape (4.3–4.5).
  * Our name is `logto.` + Logto's own, so `sourceType` and the name never disagree.
  */

@@ -4,7 +4,7 @@ import { isLogtoTestPayload, logtoUserOf } from './user-of.js';
 
 /**
  * Turns a verified, parsed Logto payload into the envelope. Logto sends no delivery id and its
- * rare retries are byte-identical (logto.md 2.7), so the id hashes the raw body: an exact
+ * rare retries are byte-identical, so the id hashes the raw body: an exact
  * redelivery maps to the same job and BullMQ ignores it. Hex has no `:` and is never all digits.
  */
 export function payloadToEvent(name: LogtoEventName, payload: LogtoPayloadBase, rawBody: Buffer, receivedAt: Date): LogtoEvent {

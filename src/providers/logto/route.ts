@@ -18,7 +18,7 @@ export interface LogtoRouteOptions {
 }
 
 /**
- * Logto's webhooks (../shared research logto.md). Verify the HMAC over the bytes as received,
+ * Logto's webhooks (https://docs.logto.io/developers/webhooks). Verify the HMAC over the bytes as received,
  * then parse, bound the event's age, store it in the queue, and answer 200 with an empty body
  * (Logto counts any 2xx; its docs ask for 200). Logto rarely or never redelivers, so an answer
  * other than 2xx loses the event unless it is a 5xx and Logto is new enough to retry those.
@@ -29,7 +29,7 @@ export async function logtoRoute(app: FastifyInstance, options: LogtoRouteOption
     app.log.warn('LOGTO_MAX_AGE_SECONDS is 0: a captured delivery replayed after the dedupe window would be accepted again');
   }
 
-  // The body stays a Buffer: re-serialized JSON would not match the signature (logto.md 3.5).
+  // The body stays a Buffer: re-serialized JSON would not match the signature.
   // Scoped to this plugin, so no other route sees raw bodies; other media types get 415.
   // `+json` types too: a custom header on the hook can replace Logto's content-type (2.3).
   app.removeAllContentTypeParsers();

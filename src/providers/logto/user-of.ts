@@ -3,7 +3,7 @@ import { logtoUserSchema } from './payload-schemas.js';
 
 /**
  * These Management API routes put only the new customData or profile object in `data`, not the
- * user (logto.md 4.4); reading it as a user would take a custom field for a profile field.
+ * user (Logto's webhook payload docs); reading it as a user would take a custom field for a profile field.
  */
 const PARTIAL_USER_ROUTES = /\/(custom-data|profile)$/;
 
@@ -23,7 +23,7 @@ function isPartialUserRoute(payload: LogtoPayloadBase): boolean {
   return typeof route === 'string' && PARTIAL_USER_ROUTES.test(route);
 }
 
-/** The console's "Send test payload" fills in fixed fake values (logto.md 5); no real user is meant. */
+/** The console's "Send test payload" fills in fixed fake values; no real user is meant. */
 export function isLogtoTestPayload(payload: LogtoPayloadBase): boolean {
   return payload.userAgent === 'fake-user-agent' && (payload.sessionId === 'fake-session-id' || payload.path === '/fake-path/:id');
 }

@@ -1,11 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { rejected } from '../../errors.js';
 
-/** Logto's header: hex(HMAC-SHA256(signing key as UTF-8, body)) (logto.md 3.2). */
+/** Logto's header: hex(HMAC-SHA256(signing key as UTF-8, body)) (https://docs.logto.io/developers/webhooks/secure-webhooks). */
 export const LOGTO_SIGNATURE_HEADER = 'logto-signature-sha-256';
 
-// Released Logto sends bare lowercase hex; one stored version of its signer prefixes `sha256=`
-// (style-anchors.md 6). Case is tolerated because hex is case-insensitive.
+// Released Logto sends bare lowercase hex; one version of its signer prefixes `sha256=`.
+// Case is tolerated because hex is case-insensitive.
 const SIGNATURE = /^(?:sha256=)?([0-9a-f]{64})$/i;
 
 /**

@@ -12,7 +12,7 @@ function toEvent(payload: Record<string, unknown>) {
 }
 
 describe('logtoEventName', () => {
-  it('names all 31 events of logto.md 4.1 and nothing else', () => {
+  it('names all 31 events Logto defines and nothing else', () => {
     expect(Object.keys(LOGTO_EVENT_TYPES)).toHaveLength(31);
     expect(logtoEventName('Organization.Membership.Updated')).toBe('logto.Organization.Membership.Updated');
     expect(logtoEventName('User.SignedOut')).toBe('logto.unknown');

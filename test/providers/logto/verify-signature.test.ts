@@ -3,7 +3,7 @@ import { ReceiverError } from '../../../src/errors.js';
 import { verifyLogtoSignature } from '../../../src/providers/logto/verify-signature.js';
 
 /**
- * Vectors from Logto's own packages/core/src/utils/sign.test.ts and logto.md 3.2, so the check
+ * Vectors from Logto's own packages/core/src/utils/sign.test.ts, so the check
  * is against Logto's algorithm, not against a signer written next to the verifier.
  */
 const VECTORS = [
