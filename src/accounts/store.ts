@@ -56,8 +56,10 @@ export async function applyWithRetry(store: CasStore, update: AccountUpdate): Pr
     const { account, version } = await store.read(update.provider, update.userId);
     const next = mergeUpdate(account, update);
     const kinds = changeKinds(account, next);
-    if (kinds.length === 0 && version > 0) return null; // a duplicate, or older than what is stored
-    const message = changeMessage(update, next, kinds.length > 0 ? kinds : ['recorded']);
+    // Nothing changed: a duplicate, or older than what is stored. (A first event always changes
+    // something: it becomes lastEvent.)
+    if (kinds.length === 0) return null;
+    const message = changeMessage(update, next, kinds);
     if (await store.writeIfVersion(update.provider, update.userId, version, next, message)) return message;
     await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
   }
@@ -74,7 +76,6 @@ export function parseStoredAccount(json: string | object): StoredAccount {
 export function createLocalChangeHub() {
   const subscribers = new Set<ChangeSubscriber>();
   return {
-    size: () => subscribers.size,
     add(subscriber: ChangeSubscriber): () => void {
       subscribers.add(subscriber);
       return () => subscribers.delete(subscriber);

@@ -1,10 +1,9 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { rejected } from '../errors.js';
 import { sendError } from '../http/error-response.js';
+import { createSecretMatcher } from '../http/secret-match.js';
 import type { AdminConfig } from './config.js';
 
-const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 
 /** The user id and password of `Authorization: Basic <base64(user:password)>` (RFC 7617), or undefined. */
 export function parseBasicCredentials(header: string | undefined): { user: string; password: string } | undefined {
@@ -22,13 +21,13 @@ export function parseBasicCredentials(header: string | undefined): { user: strin
  * nothing about which part, or how much of it, matched.
  */
 export function basicCredentialsCheck(expected: AdminConfig): (header: string | undefined) => boolean {
-  const user = digest(expected.user);
-  const password = digest(expected.password);
+  const userMatches = createSecretMatcher([expected.user]);
+  const passwordMatches = createSecretMatcher([expected.password]);
   return (header) => {
     const presented = parseBasicCredentials(header);
-    const userOk = timingSafeEqual(digest(presented?.user ?? ''), user);
-    const passwordOk = timingSafeEqual(digest(presented?.password ?? ''), password);
-    return presented !== undefined && userOk && passwordOk;
+    const userOk = userMatches(presented?.user);
+    const passwordOk = passwordMatches(presented?.password);
+    return userOk && passwordOk;
   };
 }
 

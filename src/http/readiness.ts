@@ -1,3 +1,5 @@
+import { within } from '../timeout.js';
+
 /**
  * One thing /readyz asks: the store answers, Kakao's keys have been fetched, ... A check that
  * throws or takes longer than the budget counts as failing, so /readyz answers within about a
@@ -21,12 +23,6 @@ export async function evaluateReadiness(checks: readonly ReadinessCheck[], budge
   return { ready: failing.length === 0, checks: Object.fromEntries(results.map(([name, ok]) => [name, ok ? 'ok' : 'failing'])), failing };
 }
 
-async function passes(check: ReadinessCheck['check'], budgetMs: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), budgetMs)));
-  try {
-    return await Promise.race([Promise.resolve().then(check).catch(() => false), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+function passes(check: ReadinessCheck['check'], budgetMs: number): Promise<boolean> {
+  return within(budgetMs, Promise.resolve().then(check).catch(() => false), () => false);
 }

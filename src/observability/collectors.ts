@@ -1,6 +1,7 @@
 import { Gauge } from 'prom-client';
 import type { Metrics } from '../metrics.js';
 import type { JobQueue } from '../queue/backend.js';
+import { within } from '../timeout.js';
 
 /** The job states exported as webhook_queue_jobs{state}. */
 export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
@@ -82,10 +83,7 @@ export function registerQueueCollectors(metrics: Metrics, options: QueueCollecto
   function scrapeOnce(): Promise<QueueSnapshot | undefined> {
     if (scrape) return scrape;
     // prom-client calls every gauge's collect() in one synchronous pass: the gauges of this scrape
-    // share this read, and the next scrape starts its own.
-    setImmediate(() => {
-      scrape = undefined;
-    });
+    // share this read. It is forgotten once settled, so the next scrape, however soon, reads again.
     scrape = (async () => {
       try {
         // A read that never settles (a store that swallows packets) is abandoned after a while,
@@ -98,7 +96,7 @@ export function registerQueueCollectors(metrics: Metrics, options: QueueCollecto
           });
           reading = current;
         }
-        const result = await within(timeoutMs, reading);
+        const result = await within<QueueSnapshot | typeof TIMED_OUT>(timeoutMs, reading, () => TIMED_OUT);
         if (result === TIMED_OUT) throw new Error(`no answer from the store within ${timeoutMs} ms`);
         return result;
       } catch {
@@ -106,7 +104,11 @@ export function registerQueueCollectors(metrics: Metrics, options: QueueCollecto
         return undefined;
       }
     })();
-    return scrape;
+    const current = scrape;
+    void current.finally(() => {
+      if (scrape === current) scrape = undefined;
+    });
+    return current;
   }
 
   new Gauge({
@@ -136,7 +138,8 @@ export function registerQueueCollectors(metrics: Metrics, options: QueueCollecto
     registers: [metrics.registry],
     async collect() {
       if (closed) return;
-      this.set((await answersWithin(options.ping, timeoutMs)) ? 1 : 0);
+      // A Redis connection opened by the first scrape waits for its connection inside ping().
+      this.set((await within(timeoutMs, options.ping().catch(() => false), () => false)) ? 1 : 0);
     },
   });
   // No series until the store has answered once: a made-up 0 would read as "failed jobs grew"
@@ -145,7 +148,7 @@ export function registerQueueCollectors(metrics: Metrics, options: QueueCollecto
   return {
     async close() {
       closed = true;
-      if (reading) await within(timeoutMs, reading.catch(() => undefined));
+      if (reading) await within(timeoutMs, reading.catch(() => undefined), () => undefined);
       await queue?.close().catch(() => {});
       queue = undefined;
     },
@@ -176,32 +179,4 @@ export function registerJwksCollector(metrics: Metrics, keys: { lastFetchedAt():
       this.set(Math.max(0, (now() - (keys.lastFetchedAt() ?? since)) / 1000));
     },
   });
-}
-
-/**
- * Pings until the store answers or `ms` pass. A refusal is retried: a Redis connection opened by
- * the first scrape refuses commands until it has connected.
- */
-async function answersWithin(ping: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const left = deadline - Date.now();
-    if (left <= 0) return false;
-    const up = await within(left, ping().catch(() => false));
-    if (up === true) return true;
-    if (up === TIMED_OUT) return false;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(0, deadline - Date.now()))));
-  }
-}
-
-async function within<T>(ms: number, work: Promise<T>): Promise<T | typeof TIMED_OUT> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMED_OUT), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -14,6 +14,21 @@ import { rejected } from '../errors.js';
 export const MAX_JSON_DEPTH = 64;
 
 /**
+ * Whether an already parsed value holds more than `max` arrays or objects inside each other,
+ * counted as jsonNestsDeeperThan counts its text, without recursion.
+ */
+export function valueNestsDeeperThan(value: unknown, max: number): boolean {
+  const pending: [unknown, number][] = [[value, 1]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [item, depth] = next;
+    if (typeof item !== 'object' || item === null) continue;
+    if (depth > max) return true;
+    for (const child of Object.values(item)) pending.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/**
  * Whether `text` opens more than `max` arrays or objects inside each other, counted without
  * recursion and without parsing (brackets inside strings do not count).
  */

@@ -1,5 +1,6 @@
 import type { WebhookEvent } from '../events/envelope.js';
 import { unavailable } from '../errors.js';
+import { within } from '../timeout.js';
 import type { JobQueue, QueueBackend } from './backend.js';
 
 export interface EventQueueOptions {
@@ -97,23 +98,4 @@ export function createEventQueue(options: EventQueueOptions): EventQueue {
       await queue.close();
     },
   };
-}
-
-/** `work`'s result, or `onTimeout()`'s after `ms`: no request waits longer on the store. */
-async function within<T>(ms: number, work: Promise<T>, onTimeout: () => T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<T>((resolve, reject) => {
-    timer = setTimeout(() => {
-      try {
-        resolve(onTimeout());
-      } catch (error) {
-        reject(error);
-      }
-    }, ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

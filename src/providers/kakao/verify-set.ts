@@ -1,7 +1,7 @@
 import { decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey, type ProtectedHeaderParameters } from 'jose';
 import { z } from 'zod';
 import { ReceiverError, rejected } from '../../errors.js';
-import { describeIssues, jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../read-payload.js';
+import { describeIssues, MAX_JSON_DEPTH, valueNestsDeeperThan } from '../read-payload.js';
 
 /**
  * Verifies a Security Event Token (RFC 8417) pushed per RFC 8935, in the order RFC 8417 section
@@ -74,8 +74,9 @@ export async function verifySet(body: string, options: VerifySetOptions): Promis
     throw toReceiverError(error);
   }
 
-  // Checked once the signature holds: a deep claim set would only fail later, in the store.
-  if (jsonNestsDeeperThan(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'), MAX_JSON_DEPTH)) {
+  // Checked once the signature holds, on the claims jose already parsed: a deep claim set would
+  // only fail later, in the store.
+  if (valueNestsDeeperThan(payload, MAX_JSON_DEPTH)) {
     throw invalid(`the claims nest deeper than ${MAX_JSON_DEPTH} levels`);
   }
   const parsed = setClaimsSchema.safeParse(payload);
