@@ -1,6 +1,7 @@
 import type { WebhookEvent } from '../events/envelope.js';
 import { unavailable } from '../errors.js';
 import { within } from '../timeout.js';
+import { createAddBatcher } from './add-batcher.js';
 import type { JobQueue, QueueBackend } from './backend.js';
 
 export interface EventQueueOptions {
@@ -58,20 +59,28 @@ export function createEventQueue(options: EventQueueOptions): EventQueue {
   // 6.7): until one add has succeeded, a failure replaces the queue so a later retry can succeed.
   let everStored = false;
 
-  const add = (events: readonly WebhookEvent[], dedupe?: DedupeWindow): Promise<unknown> => {
-    // BullMQ's throttle-mode deduplication: the key is kept for the ttl, then forgotten, whether
-    // the job is still waiting, done or failed. Without a window of its own, an event is a
-    // duplicate of any event with its id inside the dedupe window.
-    const optsOf = (event: WebhookEvent) => ({
-      jobId: event.id,
-      deduplication: dedupe
-        ? { id: dedupe.key, ttl: dedupe.ttlSeconds * 1000 }
-        : { id: event.id, ttl: options.dedupeWindowSeconds * 1000 },
-    });
-    return events.length === 1
-      ? queue.add(events[0]!.type, events[0]!, optsOf(events[0]!))
-      : queue.addBulk(events.map((event) => ({ name: event.type, data: event, opts: optsOf(event) })));
-  };
+  // Concurrent requests share one round trip to the store; each still waits for its own jobs.
+  const store = createAddBatcher<WebhookEvent>({
+    add: (job) => queue.add(job.name, job.data, job.opts),
+    addBulk: (jobs) => queue.addBulk(jobs),
+    maxJobs: 500,
+  });
+  const add = (events: readonly WebhookEvent[], dedupe?: DedupeWindow): Promise<void> =>
+    store(
+      events.map((event) => ({
+        name: event.type,
+        data: event,
+        opts: {
+          jobId: event.id,
+          // BullMQ's throttle-mode deduplication: the key is kept for the ttl, then forgotten,
+          // whether the job is still waiting, done or failed. Without a window of its own, an
+          // event is a duplicate of any event with its id inside the dedupe window.
+          deduplication: dedupe
+            ? { id: dedupe.key, ttl: dedupe.ttlSeconds * 1000 }
+            : { id: event.id, ttl: options.dedupeWindowSeconds * 1000 },
+        },
+      })),
+    );
 
   return {
     async enqueue(events, dedupe) {

@@ -106,6 +106,10 @@ function setCases(): HostileCase[] {
   // typ
   invalid('typ JWT', (r) => signClaims(r, setClaims(), { typ: 'JWT' }));
   invalid('typ secevent+jwt with a suffix', (r) => signClaims(r, setClaims(), { typ: 'secevent+jwtx' }));
+  // critical extensions (RFC 7515 4.1.11): none is understood, so a genuinely signed token using one is refused
+  invalid('crit naming an unknown extension', (r) => signRaw(r, json({ alg: 'RS256', kid: r.key.kid, typ: 'secevent+jwt', crit: ['x-ext'], 'x-ext': 1 }), json(setClaims())));
+  invalid('crit b64 false (unencoded payload)', (r) => signRaw(r, json({ alg: 'RS256', kid: r.key.kid, typ: 'secevent+jwt', crit: ['b64'], b64: false }), json(setClaims())));
+  invalid('b64 false without crit', (r) => signRaw(r, json({ alg: 'RS256', kid: r.key.kid, typ: 'secevent+jwt', b64: false }), json(setClaims())));
   // jku, jwk, x5u: the attacker's own key, offered in the header, is never used
   const attacker = async () => {
     const { generateKeyPair, exportJWK } = await import('jose');

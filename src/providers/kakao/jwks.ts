@@ -1,16 +1,9 @@
-import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  errors,
-  flattenedVerify,
-  type CryptoKey,
-  type FlattenedJWSInput,
-  type JWSHeaderParameters,
-  type JWTVerifyGetKey,
-} from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, errors, type CryptoKey, type FlattenedJWSInput, type JWSHeaderParameters } from 'jose';
 import type { Logger } from 'pino';
 import { rejected, unavailable } from '../../errors.js';
 import type { JwksFetchOutcome } from '../../metrics.js';
+import { verifyJwsSignature } from './jws-signature.js';
+import type { GetKey } from './verify-set.js';
 
 export interface JwksOptions {
   uri: string;
@@ -20,7 +13,7 @@ export interface JwksOptions {
 }
 
 export interface KeyResolver {
-  getKey: JWTVerifyGetKey;
+  getKey: GetKey;
   /**
    * Fetches the JWKS now, so the first event does not pay for it, and from then on refreshes it
    * in the background before it goes stale. Never throws.
@@ -98,7 +91,7 @@ export function createKeyResolver(options: JwksOptions, log: Logger, hooks: KeyR
     return pending;
   }
 
-  const getKey: JWTVerifyGetKey = async (header, token) => {
+  const getKey: GetKey = async (header, token) => {
     // undefined: this request did not fetch. A stale cache is refreshed first; if that fails,
     // the keys we had are still the issuer's best-known keys.
     let fetched = remote.fresh ? undefined : await refetch();
@@ -155,7 +148,7 @@ export function createKeyResolver(options: JwksOptions, log: Logger, hooks: KeyR
       key = await set(header, token);
     } catch (error) {
       if (error instanceof errors.JWKSNoMatchingKey) throw error;
-      if (error instanceof errors.JWKSMultipleMatchingKeys) return pickBySignature(error, token);
+      if (error instanceof errors.JWKSMultipleMatchingKeys) return pickBySignature(error, header, token);
       // The one matching key did not import (JWKInvalid, JOSENotSupported, WebCrypto's DataError).
       throw down('a published signing key could not be imported', error);
     }
@@ -169,18 +162,13 @@ export function createKeyResolver(options: JwksOptions, log: Logger, hooks: KeyR
   /**
    * Several published keys match the kid and alg (e.g. mid-rotation). jose 6 leaves the choice to
    * us: the error iterates the candidates that import, once. The first that verifies the
-   * signature is the key (jwtVerify then verifies with it again; cheap next to a rare case).
+   * signature is the key (verifySet then verifies with it again; cheap next to a rare case).
    */
-  async function pickBySignature(error: errors.JWKSMultipleMatchingKeys, token: FlattenedJWSInput): Promise<CryptoKey> {
+  async function pickBySignature(error: errors.JWKSMultipleMatchingKeys, header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey> {
     let imported = 0;
     for await (const candidate of error) {
       imported += 1;
-      try {
-        await flattenedVerify(token, candidate);
-        return candidate;
-      } catch {
-        // not this one
-      }
+      if (await verifyJwsSignature(String(header.alg), candidate, `${token.protected}.${token.payload}`, token.signature)) return candidate;
     }
     if (imported === 0) throw down('none of the published keys for this kid could be imported', error);
     throw rejected('ERR_SET_KEY', 'signature verification failed', error);

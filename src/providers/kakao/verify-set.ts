@@ -1,16 +1,20 @@
-import { decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey, type ProtectedHeaderParameters } from 'jose';
+import { decodeProtectedHeader, errors, type CryptoKey, type FlattenedJWSInput, type JWSHeaderParameters, type ProtectedHeaderParameters } from 'jose';
 import { z } from 'zod';
 import { ReceiverError, rejected } from '../../errors.js';
 import { describeIssues, MAX_JSON_DEPTH, valueNestsDeeperThan } from '../read-payload.js';
+import { verifyJwsSignature } from './jws-signature.js';
+import { checkRegisteredClaims, decodeClaims } from './registered-claims.js';
 
 /**
  * Verifies a Security Event Token (RFC 8417) pushed per RFC 8935, in the order RFC 8417 section
- * 4 and OpenID SSF 1.0 ask for: cheap header checks first, then jose checks
- * signature, issuer and audience, then the SET claims are validated. Every failure becomes a
- * ReceiverError whose code maps to one RFC 8935 error.
+ * 4 and OpenID SSF 1.0 ask for: cheap header checks first, then the signature (node:crypto, with
+ * the key jose resolved from the JWKS), then issuer and audience, then the SET claims. Every
+ * failure becomes a ReceiverError whose code maps to one RFC 8935 error.
  */
+export type GetKey = (header: JWSHeaderParameters, token: FlattenedJWSInput) => Promise<CryptoKey>;
+
 export interface VerifySetOptions {
-  getKey: JWTVerifyGetKey;
+  getKey: GetKey;
   issuer: string;
   audiences: readonly string[];
   algorithms: readonly string[];
@@ -61,15 +65,20 @@ export async function verifySet(body: string, options: VerifySetOptions): Promis
   const header = decodeHeader(token);
   checkHeader(header, options);
 
-  let payload: unknown;
+  const [protectedHeader, encodedPayload, signature] = token.split('.') as [string, string, string];
+  let payload: Record<string, unknown>;
   try {
-    ({ payload } = await jwtVerify(token, options.getKey, {
-      algorithms: [...options.algorithms],
+    const key = await options.getKey(header, { protected: protectedHeader, payload: encodedPayload, signature });
+    if (!(await verifyJwsSignature(header.alg!, key, `${protectedHeader}.${encodedPayload}`, signature))) {
+      throw new errors.JWSSignatureVerificationFailed();
+    }
+    payload = decodeClaims(encodedPayload);
+    checkRegisteredClaims(payload, {
       issuer: options.issuer,
-      audience: [...options.audiences],
+      audiences: options.audiences,
       requiredClaims: ['iat', 'jti', 'events'],
-      currentDate: options.now?.(),
-    }));
+      now: options.now?.() ?? new Date(),
+    });
   } catch (error) {
     throw toReceiverError(error);
   }
@@ -115,6 +124,11 @@ function checkHeader(header: ProtectedHeaderParameters, options: VerifySetOption
   }
   if (typeof header.kid !== 'string' || header.kid.length === 0) {
     throw invalid('the JWS header must name the signing key (kid)');
+  }
+  // RFC 7515 4.1.11: a receiver must refuse critical extensions it does not understand, and this
+  // one understands none (RFC 7797's unencoded payload, b64: false, included).
+  if (header.crit !== undefined || header.b64 !== undefined) {
+    throw invalid('the JWS header uses extensions this receiver does not support (crit, b64)');
   }
 }
 

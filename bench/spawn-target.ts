@@ -1,0 +1,32 @@
+/** Starts bench/target.ts in a child process and waits for its URL. */
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface Target { url: string; child: ChildProcess; stop(): Promise<void> }
+
+const ROOT = new URL('..', import.meta.url).pathname;
+
+export async function spawnTarget(args: string[], env: Record<string, string>, nodeArgs: string[] = []): Promise<Target> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'bench/target.ts', ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let err = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      err += chunk;
+      const line = /^\{"url":.*\}$/m.exec(err);
+      if (line) resolve((JSON.parse(line[0]) as { url: string }).url);
+    });
+    child.once('exit', (code) => reject(new Error(`bench target ${args.join(' ')} exited (${code}) before listening:\n${err}`)));
+  });
+  return {
+    url,
+    child,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

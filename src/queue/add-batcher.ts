@@ -1,0 +1,54 @@
+/**
+ * Groups the jobs that concurrent requests add within one turn of the event loop into one store
+ * round trip (BullMQ's addBulk: one Redis pipeline, one SQL transaction). Each caller's promise
+ * settles when the batch holding its jobs does, so a request is never acknowledged before its
+ * event is stored, and a failed batch fails every request in it (each sender retries; job ids
+ * deduplicate what was stored after all).
+ */
+export interface JobSpec<T> {
+  name: string;
+  data: T;
+  opts: { jobId: string; deduplication: { id: string; ttl: number } };
+}
+
+export interface AddBatcherOptions<T> {
+  add(job: JobSpec<T>): Promise<unknown>;
+  addBulk(jobs: JobSpec<T>[]): Promise<unknown>;
+  /** A batch this large is sent at once instead of waiting for the end of the turn. */
+  maxJobs: number;
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+export function createAddBatcher<T>(options: AddBatcherOptions<T>): (jobs: readonly JobSpec<T>[]) => Promise<void> {
+  let jobs: JobSpec<T>[] = [];
+  let waiters: Waiter[] = [];
+  let scheduled: NodeJS.Immediate | undefined;
+
+  function flush() {
+    clearImmediate(scheduled);
+    scheduled = undefined;
+    const batch = jobs;
+    const settle = waiters;
+    jobs = [];
+    waiters = [];
+    const stored = batch.length === 1 ? options.add(batch[0]!) : options.addBulk(batch);
+    stored.then(
+      () => settle.forEach((waiter) => waiter.resolve()),
+      (error: unknown) => settle.forEach((waiter) => waiter.reject(error)),
+    );
+  }
+
+  return (more) =>
+    new Promise<void>((resolve, reject) => {
+      jobs.push(...more);
+      waiters.push({ resolve, reject });
+      // setImmediate runs after the poll phase, once every request that arrived in it has been
+      // verified and has asked to be stored.
+      if (jobs.length >= options.maxJobs) flush();
+      else scheduled ??= setImmediate(flush);
+    });
+}
