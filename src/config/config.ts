@@ -33,6 +33,14 @@ const EnvSchema = z
     JOB_ATTEMPTS: positiveInt.default(8),
     JOB_BACKOFF_MS: positiveInt.default(1000),
     WORKER_CONCURRENCY: positiveInt.default(10),
+    /**
+     * How long a worker's claim on a job lasts unrenewed (BullMQ's lockDuration), and how often
+     * workers look for lapsed claims (stalledInterval). A worker that dies (SIGKILL, OOM) leaves
+     * its active jobs claimed; another worker takes them up within about twice this. Shorter
+     * recovers sooner, but an event loop blocked longer than this loses its jobs to another
+     * worker: the handler runs twice, and a job that stalls twice fails.
+     */
+    WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1000, 'must be at least 1000 (ms)').default(30_000),
     /** Longest a request waits on the queue before answering 503. */
     QUEUE_TIMEOUT_MS: positiveInt.default(1000),
     /** Retry-After sent with a 503 caused by the queue. */
@@ -143,6 +151,7 @@ function toConfig(env: Env) {
       attempts: env.JOB_ATTEMPTS,
       backoffMs: env.JOB_BACKOFF_MS,
       concurrency: env.WORKER_CONCURRENCY,
+      lockDurationMs: env.WORKER_LOCK_DURATION_MS,
       timeoutMs: env.QUEUE_TIMEOUT_MS,
       retryAfterSeconds: env.RETRY_AFTER_SECONDS,
     },

@@ -1,4 +1,4 @@
-import type { DefaultJobOptions, Processor, Queue, Worker } from 'bullmq';
+import type { DefaultJobOptions, Processor, Queue, Worker, WorkerOptions } from 'bullmq';
 import type { EventOf } from '../events/catalog.js';
 import type { WebhookEvent } from '../events/envelope.js';
 import type { AccountStateStore } from '../accounts/store.js';
@@ -18,12 +18,15 @@ export type JobQueue = Queue<WebhookEvent, unknown, string>;
 
 export type EventProcessor = Processor<EventOf, void, string>;
 
+/** BullMQ worker settings that a backend passes to its Worker unchanged. */
+export type WorkerTuning = Pick<WorkerOptions, 'lockDuration' | 'stalledInterval'> & { concurrency: number };
+
 export interface QueueBackend {
   readonly kind: BackendKind;
   /** Where events go, for the start-up log; never holds a password. */
   readonly description: string;
   createQueue(name: string, defaultJobOptions: DefaultJobOptions): JobQueue;
-  createWorker(name: string, processor: EventProcessor, options: { concurrency: number }): Worker<EventOf, void, string>;
+  createWorker(name: string, processor: EventProcessor, tuning: WorkerTuning): Worker<EventOf, void, string>;
   /** True when the store answers within the request budget. */
   ping(): Promise<boolean>;
   /** The account state in this store (one instance per backend; closed with it). */

@@ -10,6 +10,11 @@ export interface EventWorkerOptions {
   registry: HandlerRegistry;
   log: Logger;
   concurrency: number;
+  /**
+   * BullMQ's lockDuration and stalledInterval (WORKER_LOCK_DURATION_MS): a dead worker's active
+   * jobs are taken up by another within about twice this. Unset: BullMQ's 30 s.
+   */
+  lockDurationMs?: number;
   /** Told when every handler of an event succeeded (for the lag metrics); a throw is logged, never fatal. */
   onHandled?: (event: EventOf, handledAtMs: number) => void;
 }
@@ -47,7 +52,10 @@ export function createEventWorker(options: EventWorkerOptions): Worker<EventOf, 
         context.log.error({ err: error }, 'the onHandled observer threw');
       }
     },
-    { concurrency: options.concurrency },
+    {
+      concurrency: options.concurrency,
+      ...(options.lockDurationMs === undefined ? {} : { lockDuration: options.lockDurationMs, stalledInterval: options.lockDurationMs }),
+    },
   );
   worker.on('error', (error) => options.log.error({ err: error }, 'worker error'));
   return worker;

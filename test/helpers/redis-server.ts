@@ -7,7 +7,16 @@ export interface OwnRedis {
   url: string;
   port: number;
   start(): Promise<void>;
+  /** SIGKILL: the Redis process dies at once, as in a crash (the machine stays up). */
   stop(): Promise<void>;
+}
+
+export interface OwnRedisOptions {
+  /**
+   * Keep the data across stop() and start() in an append-only file in this directory
+   * (`--appendonly yes --appendfsync everysec`, no RDB snapshots). Unset: nothing is persisted.
+   */
+  appendOnlyDir?: string;
 }
 
 export async function freePort(): Promise<number> {
@@ -21,16 +30,22 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startOwnRedis(): Promise<OwnRedis> {
+function persistenceArgs(options: OwnRedisOptions): string[] {
+  if (!options.appendOnlyDir) return ['--save', '', '--appendonly', 'no'];
+  return ['--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', options.appendOnlyDir];
+}
+
+export async function startOwnRedis(options: OwnRedisOptions = {}): Promise<OwnRedis> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const own: OwnRedis = {
     port,
     url: `redis://127.0.0.1:${port}`,
     async start() {
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', ...persistenceArgs(options)], {
         stdio: 'ignore',
       });
+      // While it loads the append-only file Redis answers LOADING, not PONG.
       for (let i = 0; i < 100; i += 1) {
         if (spawnSync('redis-cli', ['-p', String(port), 'ping']).stdout?.toString().trim() === 'PONG') return;
         await sleep(50);
@@ -39,6 +54,10 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     },
     async stop() {
       if (!child) return;
+      if (child.exitCode !== null || child.signalCode !== null) {
+        child = undefined; // already gone: no exit event will come
+        return;
+      }
       const exited = new Promise((resolve) => child!.once('exit', resolve));
       child.kill('SIGKILL');
       await exited;

@@ -81,13 +81,13 @@ export async function createPostgresQueueBackend(options: PostgresBackendOptions
     createQueue(name, defaultJobOptions) {
       return new Queue(name, { connection: connection() as never, defaultJobOptions }, createPostgresBackend) as unknown as JobQueue;
     },
-    createWorker(name, processor, { concurrency }) {
+    createWorker(name, processor, tuning) {
       const worker = new Worker(
         name,
         processor as never,
         {
+          ...tuning,
           connection: connection() as never,
-          concurrency,
           autorun: false,
           ...(options.drainDelaySeconds === undefined ? {} : { drainDelay: options.drainDelaySeconds }),
         },

@@ -24,8 +24,8 @@ export function createRedisBackend(url: string, log: Logger): QueueBackend {
     createQueue(name, defaultJobOptions) {
       return new Queue(name, { connection: producerConnection(), defaultJobOptions });
     },
-    createWorker(name, processor, { concurrency }) {
-      return new Worker(name, processor, { connection: workerConnection(), concurrency, autorun: false });
+    createWorker(name, processor, tuning) {
+      return new Worker(name, processor, { ...tuning, connection: workerConnection(), autorun: false });
     },
     async ping() {
       try {
