@@ -1,20 +1,33 @@
 # syntax=docker/dockerfile:1
-# Webhook receiver: `npm start` runs receiver and worker; compose runs them as separate services
-# against Redis. Alone, the image keeps events in its embedded store under the /app/data volume.
+# Webhook receiver: the compiled service runs receiver and worker; compose runs them as separate
+# services against Redis. Alone, the image keeps events in its embedded store under /app/data.
 
-# Stage 1: production dependencies only (tsx runs the TypeScript sources; no build step).
+# Stage 1: compile TypeScript to dist/ (dev dependencies stay in this stage).
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# Stage 2: production dependencies only. `prepare` (the build) is removed first: it needs the dev
+# dependencies, and stage 1 has already built.
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN npm pkg delete scripts.prepare && npm ci --omit=dev --no-audit --no-fund
 
-# Stage 2: the runtime image, without npm's cache or dev tooling.
+# Stage 3: the runtime image: node, the compiled service and its production dependencies. No npm
+# in the process tree, no TypeScript loader; tini is PID 1 and passes SIGTERM to node, so
+# shutdown is graceful.
 FROM node:24-bookworm-slim AS runtime
+RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
-COPY package.json tsconfig.json ./
-COPY src ./src
+COPY --from=build /app/dist ./dist
+COPY package.json ./
 # Without REDIS_URL or DATABASE_URL, events are stored in the embedded store in DATA_DIR: mount a
 # volume there so they survive the container. The unprivileged user owns only this directory.
 ENV DATA_DIR=/app/data
@@ -25,4 +38,5 @@ EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 STOPSIGNAL SIGTERM
-CMD ["npm", "start"]
+ENTRYPOINT ["/usr/bin/tini", "--"]
+CMD ["node", "dist/main.js"]

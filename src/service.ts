@@ -112,6 +112,7 @@ export async function startService(config: Config, options: StartOptions): Promi
         registry: handlers,
         log: logger.child({ component: 'worker' }),
         concurrency: config.queue.concurrency,
+        lockDurationMs: config.queue.lockDurationMs,
         onHandled: (event, handledAtMs) => metrics.observeHandled(event, handledAtMs),
       });
       worker.on('completed', (job) => metrics.processed.inc({ type: job.name, outcome: 'completed' }));

@@ -7,9 +7,7 @@ import type { JobQueue } from '../queue/backend.js';
 import { basicAuth } from './basic-auth.js';
 import type { AdminConfig } from './config.js';
 
-/** Where Bull Board is served; every path under it (page, static assets, API) needs the credentials. */
-export const ADMIN_DASHBOARD_PATH = '/admin/queues';
-export const ADMIN_ENDPOINTS = [`GET ${ADMIN_DASHBOARD_PATH}`];
+import { ADMIN_DASHBOARD_PATH } from './paths.js';
 
 export interface AdminDashboardOptions {
   credentials: AdminConfig;

@@ -1,17 +1,18 @@
 import type { Logger } from 'pino';
 import type { StoreConfig } from '../config/config.js';
 import type { QueueBackend } from './backend.js';
-import { createEmbeddedBackend } from './backends/embedded-backend.js';
-import { postgresBackendFromUrl } from './backends/postgres-backend.js';
-import { createRedisBackend } from './backends/redis-backend.js';
 
+/**
+ * The configured store's backend. Each is imported only when chosen, so a process loads the
+ * client of its own store only (pg and PGlite stay out of a Redis process, and so on).
+ */
 export async function createBackend(store: StoreConfig, log: Logger): Promise<QueueBackend> {
   switch (store.kind) {
     case 'redis':
-      return createRedisBackend(store.url, log);
+      return (await import('./backends/redis-backend.js')).createRedisBackend(store.url, log);
     case 'postgres':
-      return postgresBackendFromUrl(store.url, log);
+      return (await import('./backends/postgres-backend.js')).postgresBackendFromUrl(store.url, log);
     case 'embedded':
-      return createEmbeddedBackend(store.dataDir, log);
+      return (await import('./backends/embedded-backend.js')).createEmbeddedBackend(store.dataDir, log);
   }
 }

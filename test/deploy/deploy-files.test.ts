@@ -18,8 +18,8 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs the receiver and a separate worker from the project image, against that Redis', () => {
-    expect(compose.services.receiver!.command).toEqual(['npm', 'start', '--', '--role', 'receiver']);
-    expect(compose.services.worker!.command).toEqual(['npm', 'start', '--', '--role', 'worker']);
+    expect(compose.services.receiver!.command).toEqual(['node', 'dist/main.js', '--role', 'receiver']);
+    expect(compose.services.worker!.command).toEqual(['node', 'dist/main.js', '--role', 'worker']);
     for (const name of ['receiver', 'worker']) {
       expect(compose.services[name]!.build).toBe('.');
       expect(compose.services[name]!.environment!.REDIS_URL).toBe('redis://redis:6379');
@@ -37,11 +37,12 @@ describe('Dockerfile', () => {
     for (const image of froms) expect(image).toMatch(/^node:(22|24)[-.]/);
   });
 
-  it('runs npm start as a non-root user', () => {
+  it('runs the compiled service with node under tini, as a non-root user', () => {
     const user = dockerfile.match(/^USER\s+(\S+)/m)?.[1];
     expect(user).toBeDefined();
     expect(user).not.toMatch(/^(root|0)$/);
-    expect(dockerfile).toMatch(/^CMD \["npm", "start"\]$/m);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]$/m);
+    expect(dockerfile).toMatch(/^CMD \["node", "dist\/main\.js"\]$/m);
   });
 
   it('declares the embedded store\'s data directory as a volume the service user can write', () => {
@@ -51,12 +52,16 @@ describe('Dockerfile', () => {
     expect(dockerfile.indexOf('chown node:node /app/data')).toBeLessThan(dockerfile.indexOf('USER node'));
   });
 
-  it('installs from the lock file and ships every file npm start needs', () => {
+  it('builds dist/ in a stage of its own and ships it with production dependencies only', () => {
     expect(dockerfile).toContain('npm ci --omit=dev');
-    const pkg = JSON.parse(read('package.json')) as { scripts: { start: string }; dependencies: Record<string, string> };
-    expect(pkg.scripts.start).toMatch(/^tsx src\/main\.ts/);
-    expect(pkg.dependencies.tsx).toBeDefined(); // runtime dependency, present after --omit=dev
-    expect(dockerfile).toMatch(/^COPY src \.\/src$/m);
+    expect(dockerfile).toMatch(/^RUN npm run build$/m);
+    expect(dockerfile).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string>; dependencies: Record<string, string> };
+    // npm start on a clone runs the same compiled entry point; npm ci builds it (prepare).
+    expect(pkg.scripts.start).toBe('exec node dist/main.js');
+    expect(pkg.scripts.prepare).toBe('npm run build');
+    expect(pkg.dependencies.tsx).toBeUndefined();
+    expect(pkg.dependencies.typescript).toBeUndefined();
   });
 });
 

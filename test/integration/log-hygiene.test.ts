@@ -55,6 +55,14 @@ describe('log hygiene', () => {
     expect(lines.filter((line) => line.reqId === 'lb-1234abcd').map((line) => line.msg)).toEqual(['incoming request', 'request completed']);
   });
 
+  it('at info, writes one line per request, when it is answered, with status and time', async () => {
+    const before = lines.length;
+    await fetch(`${baseUrl}/healthz`, { headers: { 'x-request-id': 'lb-info-once' } });
+    await waitFor(() => lines.some((line) => line.reqId === 'lb-info-once' && line.msg === 'request completed'), { what: 'the completion line' });
+    const mine = lines.slice(before).filter((line) => line.reqId === 'lb-info-once' && Number(line.level) >= 30);
+    expect(mine).toEqual([expect.objectContaining({ msg: 'request completed', res: { statusCode: 200 }, responseTime: expect.any(Number), req: expect.objectContaining({ url: '/healthz' }) })]);
+  });
+
   it('holds no key, token, signature or personal data, from every endpoint and the worker', async () => {
     const userId = `${Date.now()}77`;
     const signatures: string[] = [];

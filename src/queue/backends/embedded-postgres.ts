@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { PgTarget } from './postgres-backend.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { embeddedStartParams, initEmbeddedDatabase } from './embedded-initdb.js';
 
 /**
  * PostgreSQL compiled to WebAssembly (PGlite), running in this process and storing its data in
@@ -28,7 +29,8 @@ export async function startEmbeddedPostgres(dataDirOption: string): Promise<Embe
   try {
     const pgDataDir = join(dataDir, 'pglite');
     mkdirSync(pgDataDir, { recursive: true });
-    const db = await PGlite.create({ dataDir: pgDataDir });
+    await initEmbeddedDatabase(pgDataDir);
+    const db = await PGlite.create({ dataDir: pgDataDir, startParams: embeddedStartParams(PGlite.defaultStartParams) });
     // Every socket shares PGlite's one session, and the socket layer ignores the search_path
     // startup option, so the schema is set on the instance itself.
     await db.exec('CREATE SCHEMA IF NOT EXISTS bullmq; SET search_path TO bullmq, public;');

@@ -1,0 +1,39 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+/**
+ * PostgreSQL's settings for the embedded store: PGlite's own defaults, with shared_buffers at
+ * 16 MB instead of PostgreSQL's 128 MB. The embedded store holds a queue and the account state of
+ * one service, and every buffer it touches stays resident in this process.
+ */
+export function embeddedStartParams(defaults: readonly string[]): string[] {
+  return [...defaults, '-c', 'shared_buffers=16MB'];
+}
+
+/**
+ * Creates the database in a new data directory in a short-lived child process. Creating it
+ * (initdb) leaves a few hundred MB in the process that ran it, which an idle service would never
+ * give back; in a child, the memory goes with the child. Does nothing when the directory already
+ * holds a database.
+ */
+export async function initEmbeddedDatabase(pgDataDir: string): Promise<void> {
+  if (existsSync(join(pgDataDir, 'PG_VERSION'))) return;
+  const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  const script = `
+    const [pglite, dataDir, ...extra] = process.argv.slice(1);
+    const { PGlite } = require(pglite);
+    (async () => {
+      const db = await PGlite.create({ dataDir, startParams: [...PGlite.defaultStartParams, ...extra] });
+      await db.close();
+    })().catch((error) => { console.error(error && error.stack || String(error)); process.exit(1); });`;
+  const child = spawn(process.execPath, ['-e', script, pglite, pgDataDir, ...embeddedStartParams([])], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', resolve);
+  });
+  if (code !== 0) throw new Error(`creating the embedded database in ${pgDataDir} failed (exit ${code}): ${stderr.trim()}`);
+}

@@ -1,0 +1,50 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../../src/queue/backends/embedded-postgres.js';
+
+async function show(db: EmbeddedPostgres, setting: string): Promise<string> {
+  const client = new pg.Client(db.connection);
+  await client.connect();
+  try {
+    return (await client.query<Record<string, string>>(`SHOW ${setting}`)).rows[0]![setting]!;
+  } finally {
+    await client.end();
+  }
+}
+
+/** The embedded database's footprint settings, on a new data directory and on reopening it. */
+describe('embedded PostgreSQL', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates a new database (in a child process), runs with 16MB shared_buffers, and keeps its data on reopening', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'embedded-pg-'));
+    dirs.push(dir);
+    const first = await startEmbeddedPostgres(dir);
+    try {
+      expect(existsSync(join(dir, 'pglite', 'PG_VERSION'))).toBe(true);
+      expect(await show(first, 'shared_buffers')).toBe('16MB');
+      const client = new pg.Client(first.connection);
+      await client.connect();
+      await client.query('CREATE TABLE public.kept (v text); INSERT INTO public.kept VALUES ($$still here$$)');
+      await client.end();
+    } finally {
+      await first.close();
+    }
+    const again = await startEmbeddedPostgres(dir);
+    try {
+      expect(await show(again, 'shared_buffers')).toBe('16MB');
+      const client = new pg.Client(again.connection);
+      await client.connect();
+      expect((await client.query('SELECT v FROM public.kept')).rows).toEqual([{ v: 'still here' }]);
+      await client.end();
+    } finally {
+      await again.close();
+    }
+  });
+});
