@@ -1,19 +1,23 @@
 /**
- * Two reference routes in a Fastify instance of their own (no logging, no store): "bare" answers
- * 202 to anything, "floor" verifies the posted compact JWS's RS256 signature with node:crypto's
- * callback form (libuv thread pool) against a KeyObject imported once, JSON-parses the claims and
- * answers 202. What the receiver does on top of the floor is its own cost.
+ * Reference routes in a Fastify instance of their own (no logging): "bare" answers 202 to
+ * anything, "floor" verifies the posted compact JWS's RS256 signature with node:crypto's callback
+ * form (libuv thread pool) against a KeyObject imported once, JSON-parses the claims and answers
+ * 202. What the receiver does on top of the floor is its own cost. With a queue, "floor-enqueue"
+ * also stores one minimal job per token through the receiver's own EventQueue (BullMQ, grouped
+ * per event-loop turn) before answering: the ceiling the store sets, with none of our other work.
  */
-import Fastify from 'fastify';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import type { EventQueue } from '../src/queue/event-queue.js';
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 
-export async function startFloorApp(jwk: JWK): Promise<{ url: string; close(): Promise<void> }> {
+export async function startFloorApp(jwk: JWK, queue?: EventQueue): Promise<{ url: string; close(): Promise<void> }> {
   const key: KeyObject = createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' });
   const app = Fastify({ logger: false });
   app.addContentTypeParser('application/secevent+jwt', { parseAs: 'string' }, (_request, body, done) => done(null, body));
   app.post('/bare', async (_request, reply) => reply.code(202).send());
-  app.post('/floor', (request, reply) => {
+  let stored = 0; // every request a new job, as a new event would be
+  const floor = (request: FastifyRequest, reply: FastifyReply) => {
     const token = request.body as string;
     const first = token.indexOf('.');
     const second = token.indexOf('.', first + 1);
@@ -22,14 +26,21 @@ export async function startFloorApp(jwk: JWK): Promise<{ url: string; close(): P
     const signature = Buffer.from(token.slice(second + 1), 'base64url');
     verify('sha256', data, key, signature, (error, ok) => {
       if (error || !ok) return void reply.code(401).send();
+      let claims: { jti: string };
       try {
-        JSON.parse(Buffer.from(token.slice(first + 1, second), 'base64url').toString('utf8'));
+        claims = JSON.parse(Buffer.from(token.slice(first + 1, second), 'base64url').toString('utf8'));
       } catch {
         return void reply.code(400).send();
       }
-      reply.code(202).send();
+      if (request.url !== '/floor-enqueue' || !queue) return void reply.code(202).send();
+      const now = new Date().toISOString();
+      queue
+        .enqueue([{ id: `floor-${claims.jti}-${(stored += 1)}`, provider: 'kakao', type: 'kakao.unknown', sourceType: 'floor', occurredAt: now, receivedAt: now, data: {} } as never])
+        .then(() => reply.code(202).send(), () => reply.code(503).send());
     });
-  });
+  };
+  app.post('/floor', floor);
+  app.post('/floor-enqueue', floor);
   await app.listen({ port: 0, host: '127.0.0.1' });
   return { url: `http://127.0.0.1:${(app.server.address() as { port: number }).port}`, close: () => app.close() };
 }

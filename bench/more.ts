@@ -5,7 +5,12 @@
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { spawnTarget } from './spawn-target.js';
+import { steadyRate } from './steady-rate.js';
 import type { Config } from '../src/config/config.js';
 import { sha256Hex } from '../src/events/envelope.js';
 import { createEventQueue } from '../src/queue/event-queue.js';
@@ -92,39 +97,44 @@ async function pending(store: TestBackend, config: Config): Promise<number> {
 }
 
 /**
- * Fixed rate against role 'all', and how long from each request's send time (taken in
- * setupRequest) until the handlers are done with its event.
+ * Fixed rate against role 'all' (receiver and worker in one process of their own, as npm start
+ * runs them), and how long from each request's send time (taken in setupRequest) until the
+ * service's handlers are done with its event (the target records that; same machine clock).
  */
-export async function fixedRate(store: TestBackend, config: Config, tokens: readonly string[], options: { seconds: number; rate: number; connections: number }) {
+export async function fixedRate(env: Record<string, string>, tokens: readonly string[], options: { seconds: number; rate: number; connections: number }) {
   const ids = new Map<string, string>(); // token -> event id
   const sent = new Map<string, number>();
-  const handled = new Map<string, number>();
-  const service = await startService(config, {
-    role: 'all',
-    logger: silent,
-    backend: store.backend,
-    registerHandlers: (registry) => registry.onAny(async (event) => void handled.set(event.id, Date.now())),
-  });
+  const handledLog = join(mkdtempSync(join(tmpdir(), 'bench-handled-')), 'handled.json');
+  const service = await spawnTarget(['service', 'all'], { ...env, BENCH_HANDLED_LOG: handledLog });
+  let stopped = false;
   try {
     let next = 0;
-    const http = await load(urlOf(service), { connections: options.connections, seconds: options.seconds, overallRate: options.rate }, () => {
+    // Warm-up at the same rate, not counted: the first second of a new process (JIT, first
+    // connections, first scripts loaded into Redis) is slower than what follows.
+    let warm = tokens.length - 1;
+    await steadyRate(service.url, { rate: options.rate, seconds: 3, sockets: options.connections * 4 }, () => setRequest(tokens[warm--]!));
+    const http = await steadyRate(service.url, { rate: options.rate, seconds: options.seconds, sockets: options.connections * 4 }, () => {
       const token = tokens[next++ % tokens.length]!;
       let id = ids.get(token);
       if (!id) ids.set(token, (id = eventIdOf(token)));
       if (!sent.has(id)) sent.set(id, Date.now());
       return setRequest(token);
     });
-    const accepted = http.requests - http.non2xx;
-    const until = Date.now() + 30_000;
-    while (handled.size < Math.min(accepted, sent.size) && Date.now() < until) await sleep(20);
-    const latencies = [...handled].map(([id, at]) => at - (sent.get(id) ?? at)).sort((a, b) => a - b);
+    // Let the worker finish what was acknowledged, then stop the target: it writes what it handled.
+    await sleep(3000);
+    await service.stop();
+    stopped = true;
+    const handled = new Map(JSON.parse(readFileSync(handledLog, 'utf8')) as [string, number][]);
+    // Only the measured requests: the warm-up's events are handled too, but were not timed.
+    const latencies = [...handled].filter(([id]) => sent.has(id)).map(([id, at]) => at - sent.get(id)!).sort((a, b) => a - b);
     const at = (q: number) => latencies.length === 0 ? null : latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
     return {
       http,
       e2e: { events: latencies.length, sent: sent.size, 'p50 ms': at(0.5), 'p99 ms': at(0.99), 'max ms': latencies.length ? latencies[latencies.length - 1]! : null },
     };
   } finally {
-    await service.close();
+    if (!stopped) await service.stop();
+    rmSync(dirname(handledLog), { recursive: true, force: true });
   }
 }
 

@@ -14,6 +14,7 @@
  *                          --rate 1000 --worker-events 20000 --memory-events 100000]
  */
 import autocannon from 'autocannon';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,10 +24,10 @@ import type { BackendKind } from '../src/queue/backend.js';
 import { startService } from '../src/service.js';
 import { BACKENDS, openTestBackend, TEST_DATABASE_URL, TEST_REDIS_URL } from '../test/helpers/backends.js';
 import { ADMIN_ENV, ADMIN_KEY, channelBody, resourceId } from '../test/helpers/kakao-admin.js';
-import { createTestKey, setClaims, signSet, startJwksServer } from '../test/helpers/kakao-transmitter.js';
+import { createTestKey, setClaims, signSet, startJwksServer, TEST_AUDIENCE } from '../test/helpers/kakao-transmitter.js';
 import { LOGTO_KEY, signLogto, userDataUpdated } from '../test/helpers/logto-signer.js';
 import { testConfig } from '../test/helpers/test-config.js';
-import { startFloorApp } from './floor.js';
+import { spawnTarget } from './spawn-target.js';
 import { Redis } from 'ioredis';
 import { dropQueueKeys, fixedRate, load, logtoRequest, memoryPerEvent, setRequest, urlOf, workerThroughput, type Load } from './more.js';
 import { benchSessionChecks } from './session-checks.js';
@@ -146,35 +147,55 @@ const needsRedis = ['ratios', 'rate', 'worker', 'memory'].some((section) => only
 const redisStore = needsRedis ? (BACKENDS.includes('redis') ? await openTestBackend('redis') : undefined) : undefined;
 if (needsRedis && !redisStore) console.log('Redis does not answer on 127.0.0.1:6379: the ratio, rate, worker and memory sections are skipped');
 
-interface RatioRun { bare: Load; floor: Load; set: Load; logto: Load }
+interface RatioRun { bare: Load; floor: Load; floorEnqueue: Load; set: Load; logto: Load }
 const ratioRuns: RatioRun[] = [];
+/** npm start's environment for a bench target on the test Redis, with its own queue. */
+const targetEnv = (extra: Record<string, string> = {}) => ({
+  REDIS_URL: TEST_REDIS_URL,
+  QUEUE_NAME: `bench-${randomUUID()}`,
+  KAKAO_AUDIENCE: TEST_AUDIENCE,
+  KAKAO_JWKS_URI: jwks.url,
+  LOGTO_SIGNING_KEYS: LOGTO_KEY,
+  LOGTO_MAX_AGE_SECONDS: '0',
+  PORT: '0',
+  HOST: '127.0.0.1',
+  // npm start's default level: the cost of its log lines is part of the figure.
+  LOG_LEVEL: 'info',
+  BENCH_JWK: JSON.stringify(key.publicJwk),
+  ...extra,
+});
 if (only.has('ratios') && redisStore) {
-  const floorApp = await startFloorApp(key.publicJwk);
+  // Every target runs in a process of its own, as npm start would, and autocannon in this one.
+  const floorEnv = targetEnv();
+  const floorApp = await spawnTarget(['floor'], floorEnv);
   for (let run = 0; run < runs; run += 1) {
     let i = 0;
     const bare = await load(floorApp.url, { connections, seconds }, () => ({ ...setRequest(tokens[i++ % tokens.length]!), path: '/bare' }));
     i = 0;
     const floor = await load(floorApp.url, { connections, seconds }, () => ({ ...setRequest(tokens[i++ % tokens.length]!), path: '/floor' }));
-    // A fresh queue per run, so that the tokens are new events to it.
-    const runConfig = storeEnv(redisStore);
-    const service = await startService(runConfig, { role: 'receiver', logger: pino({ level: 'silent' }), backend: redisStore.backend });
     i = 0;
-    const set = await load(urlOf(service), { connections, seconds }, () => setRequest(tokens[i++ % tokens.length]!));
-    const logto = await load(urlOf(service), { connections, seconds }, logtoRequest);
-    await service.close();
-    await dropRedisQueue(runConfig.queue.name);
-    ratioRuns.push({ bare, floor, set, logto });
+    const floorEnqueue = await load(floorApp.url, { connections, seconds }, () => ({ ...setRequest(tokens[i++ % tokens.length]!), path: '/floor-enqueue' }));
+    // A fresh queue per run, so that the tokens are new events to it.
+    const env = targetEnv();
+    const service = await spawnTarget(['service', 'receiver'], env);
+    i = 0;
+    const set = await load(service.url, { connections, seconds }, () => setRequest(tokens[i++ % tokens.length]!));
+    const logto = await load(service.url, { connections, seconds }, logtoRequest);
+    await service.stop();
+    await dropRedisQueue(env.QUEUE_NAME);
+    ratioRuns.push({ bare, floor, floorEnqueue, set, logto });
   }
-  await floorApp.close();
+  await floorApp.stop();
+  await dropRedisQueue(floorEnv.QUEUE_NAME);
 }
 const stats = (xs: number[]) => { const sorted = [...xs].sort((a, b) => a - b); return { min: Number(sorted[0]!.toFixed(3)), median: Number(sorted[Math.floor((sorted.length - 1) / 2)]!.toFixed(3)), max: Number(sorted[sorted.length - 1]!.toFixed(3)) }; };
 const ratioTable: Record<string, unknown>[] = [];
 if (ratioRuns.length > 0) {
-  for (const name of ['bare', 'floor', 'set', 'logto'] as const) {
+  for (const name of ['bare', 'floor', 'floorEnqueue', 'set', 'logto'] as const) {
     const rates = ratioRuns.map((run) => run[name]['req/s']);
-    ratioTable.push({ scenario: `${{ bare: 'bare Fastify 202', floor: 'floor (RS256 verify + JSON.parse)', set: 'Kakao SET (receiver, Redis)', logto: 'Logto (receiver, Redis)' }[name]}, ${connections} conns`, 'req/s median': stats(rates).median, 'req/s min': stats(rates).min, 'req/s max': stats(rates).max, 'p50 ms (last)': ratioRuns.at(-1)![name]['p50 ms'], 'p99 ms (last)': ratioRuns.at(-1)![name]['p99 ms'], 'non2xx (all runs)': ratioRuns.reduce((sum, run) => sum + run[name].non2xx, 0) });
+    ratioTable.push({ scenario: `${{ bare: 'bare Fastify 202', floor: 'floor (RS256 verify + JSON.parse)', floorEnqueue: 'floor + EventQueue.enqueue (Redis)', set: 'Kakao SET (receiver, Redis)', logto: 'Logto (receiver, Redis)' }[name]}, ${connections} conns`, 'req/s median': stats(rates).median, 'req/s min': stats(rates).min, 'req/s max': stats(rates).max, 'p50 ms (last)': ratioRuns.at(-1)![name]['p50 ms'], 'p99 ms (last)': ratioRuns.at(-1)![name]['p99 ms'], 'non2xx (all runs)': ratioRuns.reduce((sum, run) => sum + run[name].non2xx, 0) });
   }
-  for (const [a, b] of [['set', 'floor'], ['set', 'bare'], ['logto', 'floor'], ['logto', 'bare'], ['floor', 'bare']] as const) {
+  for (const [a, b] of [['set', 'floor'], ['set', 'bare'], ['set', 'floorEnqueue'], ['floorEnqueue', 'floor'], ['logto', 'floor'], ['logto', 'bare'], ['floor', 'bare']] as const) {
     const s = stats(ratioRuns.map((run) => run[a]['req/s'] / run[b]['req/s']));
     ratioTable.push({ scenario: `ratio ${a} / ${b}`, 'req/s median': s.median, 'req/s min': s.min, 'req/s max': s.max });
   }
@@ -182,9 +203,9 @@ if (ratioRuns.length > 0) {
 }
 
 if (only.has('rate') && redisStore) {
-  const rateConfig = storeEnv(redisStore);
-  const outcome = await fixedRate(redisStore, rateConfig, tokens, { seconds, rate: Number(values.rate), connections });
-  await dropRedisQueue(rateConfig.queue.name);
+  const env = targetEnv();
+  const outcome = await fixedRate(env, tokens, { seconds, rate: Number(values.rate), connections });
+  await dropRedisQueue(env.QUEUE_NAME);
   results.fixedRate = { rate: Number(values.rate), connections, role: 'all', store: 'redis', ...outcome };
 }
 if (only.has('worker') && redisStore) {
@@ -224,12 +245,12 @@ results.stores = rows;
 }
 
 if (ratioTable.length > 0) {
-  console.log(`\nSaturation on Redis vs reference routes in this process, ${connections} connections, ${seconds} s each, ${runs} run(s) (ratios: min / median / max over runs):`);
+  console.log(`\nSaturation on Redis (receiver role, LOG_LEVEL=info) vs the reference routes, each target in a process of its own, ${connections} connections, ${seconds} s each, ${runs} run(s) (ratios: min / median / max over runs):`);
   console.table(ratioTable);
 }
 if (results.fixedRate) {
   const fixed = results.fixedRate as Awaited<ReturnType<typeof fixedRate>>;
-  console.log(`\nKakao SET at a fixed ${values.rate} req/s (autocannon overallRate, ${connections} connections: each sends its share back to back at the start of every second), role all on Redis, ${seconds} s:`);
+  console.log(`\nKakao SET at a steady ${values.rate} req/s (open loop, latency from when each request was due), role all on Redis in a process of its own, ${seconds} s:`);
   console.table({ 'HTTP acknowledgement': { ...fixed.http }, 'request sent -> handlers done': { requests: fixed.e2e.events, 'p50 ms': fixed.e2e['p50 ms'], 'p99 ms': fixed.e2e['p99 ms'], 'max ms': fixed.e2e['max ms'] } });
 }
 if (results.worker) {
@@ -242,7 +263,7 @@ if (results.memory) {
   console.table(results.memory);
 }
 if (startupRows.length > 0) {
-  console.log(`\nnpm start per store: spawn -> GET /healthz 200, then RSS of the process tree after 5 s idle:`);
+  console.log(`\nnpm start per store: spawn -> GET /healthz 200, then the RSS of what npm started after 5 s idle (npm's own process apart):`);
   console.table(startupRows);
 }
 results.totalSeconds = Number(((performance.now() - benchStarted) / 1000).toFixed(1));

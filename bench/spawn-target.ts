@@ -1,15 +1,20 @@
-/** Starts bench/target.ts in a child process and waits for its URL. */
+/**
+ * Starts bench/target.ts in a child process and waits for its URL. For profiling a target:
+ * BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (or "--trace-gc") adds node flags, and
+ * BENCH_TARGET_LOG=<file> keeps its stdout (its logs, GC traces) instead of discarding it.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync } from 'node:fs';
 
 export interface Target { url: string; child: ChildProcess; stop(): Promise<void> }
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
 export async function spawnTarget(args: string[], env: Record<string, string>, nodeArgs: string[] = []): Promise<Target> {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'bench/target.ts', ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, ...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []), '--import', 'tsx', 'bench/target.ts', ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', process.env.BENCH_TARGET_LOG ? openSync(process.env.BENCH_TARGET_LOG, 'a') : 'ignore', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {

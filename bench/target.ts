@@ -3,7 +3,8 @@
  * process) does not share the target's event loop; on a 2-core machine each gets a core, as a
  * sender on another host would leave it.
  *
- *   tsx bench/target.ts floor             the bare and floor routes (bench/floor.ts); needs BENCH_JWK
+ *   tsx bench/target.ts floor             the bare and floor routes (bench/floor.ts); needs BENCH_JWK,
+ *                                         and REDIS_URL + QUEUE_NAME for /floor-enqueue
  *   tsx bench/target.ts service <role>    startService(loadConfig(process.env)), as npm start does
  *
  * Prints one JSON line `{"url": ...}` on stderr once it listens (stdout carries the service's logs), and stops on SIGTERM. With BENCH_HANDLED_LOG
@@ -14,6 +15,8 @@ import { writeFileSync } from 'node:fs';
 import { loadConfig } from '../src/config/config.js';
 import { registerHandlers } from '../src/handlers/index.js';
 import { createLogger } from '../src/logger.js';
+import { createBackend } from '../src/queue/create-backend.js';
+import { createEventQueue } from '../src/queue/event-queue.js';
 import { startService, type Role } from '../src/service.js';
 import { startFloorApp } from './floor.js';
 
@@ -22,8 +25,16 @@ const handled = new Map<string, number>();
 let stop: () => Promise<void>;
 
 if (mode === 'floor') {
-  const floor = await startFloorApp(JSON.parse(process.env.BENCH_JWK!));
-  stop = floor.close;
+  // With a store configured, /floor-enqueue stores through the receiver's EventQueue, as configured.
+  const config = process.env.REDIS_URL ? loadConfig(process.env) : undefined;
+  const backend = config ? await createBackend(config.store, createLogger('silent')) : undefined;
+  const queue = config && backend ? createEventQueue({ backend, ...config.queue }) : undefined;
+  const floor = await startFloorApp(JSON.parse(process.env.BENCH_JWK!), queue);
+  stop = async () => {
+    await floor.close();
+    await queue?.close();
+    await backend?.close();
+  };
   console.error(JSON.stringify({ url: floor.url }));
 } else if (mode === 'service') {
   const config = loadConfig(process.env);

@@ -15,6 +15,7 @@ import type { JobQueue } from '../queue/backend.js';
 import { sendError } from './error-response.js';
 import { healthRoutes } from './health-routes.js';
 import { requestIdOf, serializeRequest } from './request-id.js';
+import { OneLinePerRequest } from './request-log.js';
 import type { ReadinessCheck } from './readiness.js';
 
 export interface AppDeps {
@@ -48,9 +49,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     // Every log line of a request carries `reqId`: the caller's X-Request-Id when well-formed.
     requestIdHeader: false,
     genReqId: requestIdOf,
-    // One line per request at info, when it is answered (the hooks below); the line Fastify
-    // writes when a request arrives only at debug. Half the log writes at full load.
-    disableRequestLogging: true,
+    logController: new OneLinePerRequest(),
     // Behind a load balancer: keep-alive longer than its idle timeout, bounded request time.
     keepAliveTimeout: 72_000,
     requestTimeout: 10_000,
@@ -67,8 +66,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async (request) => {
-    request.log.debug({ req: request }, 'incoming request');
+  app.addHook('onRequest', async () => {
     if (closing) throw unavailable('ERR_SHUTTING_DOWN', 'shutting down', config.queue.retryAfterSeconds);
   });
   app.addHook('onSend', async (request, reply) => {
@@ -76,7 +74,6 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     if (closing) reply.header('connection', 'close');
   });
   app.addHook('onResponse', async (request, reply) => {
-    request.log.info({ req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, 'request completed');
     const endpoint = request.routeOptions.url;
     if (!endpoint?.startsWith('/webhooks/')) return;
     deps.metrics.requests.inc({ endpoint, status: String(reply.statusCode) });
