@@ -52,22 +52,29 @@ export async function startService(config: Config, options: StartOptions): Promi
     );
   }
   const metrics = createMetrics();
-  const backend = options.backend ?? (await createBackend(config.store, logger.child({ component: 'store' })));
+  const kakaoKeys = config.kakaoAccountStatus
+    ? createKeyResolver(config.kakaoAccountStatus.jwks, logger.child({ component: 'kakao-jwks' }), {
+        onFetch: (outcome) => metrics.jwksFetches.inc({ outcome }),
+      })
+    : undefined;
+  // The JWKS is fetched while the store opens (the embedded store's first start takes seconds).
+  const keysWarm = role !== 'worker' ? kakaoKeys?.warmUp() : undefined;
+  let backend: QueueBackend;
+  try {
+    backend = options.backend ?? (await createBackend(config.store, logger.child({ component: 'store' })));
+  } catch (error) {
+    kakaoKeys?.close();
+    throw error;
+  }
   let queue: EventQueue | undefined;
   let worker: Worker<EventOf, void, string> | undefined;
   let registry: HandlerRegistry | undefined;
   let workerStarted: Promise<void> | undefined;
   let closing = false;
 
-  const kakaoKeys = config.kakaoAccountStatus
-    ? createKeyResolver(config.kakaoAccountStatus.jwks, logger.child({ component: 'kakao-jwks' }), {
-        onFetch: (outcome) => metrics.jwksFetches.inc({ outcome }),
-      })
-    : undefined;
-
   if (role !== 'worker') {
     queue = createEventQueue({ backend, ...config.queue });
-    if (kakaoKeys) await kakaoKeys.warmUp();
+    await keysWarm;
   }
   // Queue depth, oldest waiting job and store up, read at scrape time in every role (the queue is
   // the same whichever process looks); the JWKS age only where the keys are used.
