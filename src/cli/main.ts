@@ -2,9 +2,10 @@ import { createInterface } from 'node:readline/promises';
 import { runCli } from './program.js';
 import { openQueueFromEnv } from './store.js';
 
-/** Entry point: `npm run cli -- failed list|show|retry|purge` (`--help` on every command). */
+/** Entry point: `npm run cli -- failed list|show|retry|purge` and `send` (`--help` on every command). */
 process.exitCode = await runCli(process.argv.slice(2), {
   openQueue: () => openQueueFromEnv(process.env),
+  env: process.env,
   stdout: process.stdout,
   stderr: process.stderr,
   stdinIsTTY: Boolean(process.stdin.isTTY),

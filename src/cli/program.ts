@@ -3,18 +3,21 @@ import cliProgress from 'cli-progress';
 import { ConfigError } from '../config/config.js';
 import { StartupError } from '../errors.js';
 import type { JobQueue } from '../queue/backend.js';
+import { DevSecretsError } from '../dev/secrets.js';
 import { DURATION_HINT, parseDuration } from './duration.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { failedJobs, JobNotFailedError, JobNotFoundError, type FailedJobDetail, type FailedJobSummary, type RetryAllProgress } from './failed-jobs.js';
+import { registerSendCommand } from './send/send-command.js';
+import { SendError } from './send/send-error.js';
 
 /**
- * The command line: `npm run cli -- failed list|show|retry|purge`. A factory over injected
- * dependencies, so tests run it in-process against a real store; src/cli/main.ts wires the real
- * ones. Exit codes: 0 done, 1 failure (unknown job, store unreachable, declined), 2 bad usage.
+ * The command line: `npm run cli -- failed list|show|retry|purge` and `send`. A factory over
+ * injected dependencies, so tests run it in-process against a real store; src/cli/main.ts wires
+ * the real ones. Exit codes: 0 done, 1 failure (unknown job, store unreachable, declined, a test
+ * event refused or unanswered), 2 bad usage.
  */
 
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
+export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE };
 
 export interface OpenedQueue {
   queue: JobQueue;
@@ -35,6 +38,11 @@ export interface CliDeps {
   stdinIsTTY: boolean;
   /** Asks a yes/no question; true for yes. */
   confirm(question: string): Promise<boolean>;
+  /**
+   * The environment, for `send` (DATA_DIR, PORT, the configured keys), which parses its own part
+   * of it; the store commands get theirs through openQueue. Empty when not given.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** A failure to report with its exit code (1 unless said otherwise), without a stack trace. */
@@ -86,7 +94,7 @@ export function createProgram(deps: CliDeps): Command {
     .exitOverride()
     .configureOutput({ writeOut: (text) => void deps.stdout.write(text), writeErr: (text) => void deps.stderr.write(text) })
     .showHelpAfterError('(add --help for usage)')
-    .addHelpText('after', '\nExit codes: 0 done, 1 failure (unknown job, store unreachable), 2 bad usage.');
+    .addHelpText('after', '\nExit codes: 0 done, 1 failure (unknown job, store unreachable, send refused or unanswered), 2 bad usage.');
 
   const failed = program
     .command('failed')
@@ -170,6 +178,8 @@ export function createProgram(deps: CliDeps): Command {
       });
     });
 
+  registerSendCommand(program, { env: deps.env ?? {}, out });
+
   return program;
 }
 
@@ -190,10 +200,12 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       error instanceof JobNotFoundError ||
       error instanceof JobNotFailedError ||
       error instanceof ConfigError ||
-      error instanceof StartupError; // e.g. the embedded store's data directory is locked
+      error instanceof StartupError || // e.g. the embedded store's data directory is locked
+      error instanceof SendError ||
+      error instanceof DevSecretsError;
     const message = error instanceof Error ? (known ? error.message : (error.stack ?? error.message)) : String(error);
     deps.stderr.write(`error: ${message}\n`);
-    return error instanceof CliError ? error.exitCode : EXIT_FAILURE;
+    return error instanceof CliError || error instanceof SendError ? error.exitCode : EXIT_FAILURE;
   }
 }
 
