@@ -58,11 +58,18 @@ export const unavailable = (code: ErrorCode, message: string, retryAfter: number
   new ReceiverError(code, 503, message, { cause, retryAfter });
 
 /**
+ * The code every PermanentError carries. The worker recognises a permanent failure by this code
+ * as well as by class, so a second copy of this package (or a handler module that cannot import
+ * it) can still end retries: `throw Object.assign(new Error('...'), { code: 'ERR_HANDLER_PERMANENT' })`.
+ */
+export const PERMANENT_ERROR_CODE = 'ERR_HANDLER_PERMANENT';
+
+/**
  * Thrown by a handler when retrying cannot help (the input can never be processed). The worker
  * moves the job straight to failed instead of retrying it.
  */
 export class PermanentError extends Error {
-  readonly code = 'ERR_HANDLER_PERMANENT';
+  readonly code: typeof PERMANENT_ERROR_CODE = PERMANENT_ERROR_CODE;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'PermanentError';
@@ -74,8 +81,9 @@ export class StartupError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'StartupError';
   }
 }

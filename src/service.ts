@@ -9,6 +9,8 @@ import { buildApp } from './http/app.js';
 import { createHandlerRegistry, type HandlerRegistry } from './handlers/registry.js';
 import { registerHandlers as registerDefaultHandlers } from './handlers/index.js';
 import { registerBuiltInHandlers } from './handlers/built-in.js';
+import type { RegisterHandlers } from './handlers/define-handlers.js';
+import { loadHandlerModules } from './handlers/load-modules.js';
 import { createUserJobForgetter } from './queue/forget-user-jobs.js';
 import { createMetrics } from './metrics.js';
 import { registerJwksCollector, registerQueueCollectors } from './observability/collectors.js';
@@ -31,8 +33,11 @@ export interface Service {
 export interface StartOptions {
   role: Role;
   logger: Logger;
-  /** Replaces src/handlers/index.ts (tests register their own handlers); built-in ones still run as configured. */
-  registerHandlers?: (registry: HandlerRegistry) => void;
+  /**
+   * Replaces src/handlers/index.ts (tests and startReceiver register their own handlers); the
+   * built-in ones and HANDLERS_MODULE modules still run as configured.
+   */
+  registerHandlers?: RegisterHandlers;
   /** An already open store, shared with the caller, who closes it (tests). */
   backend?: QueueBackend;
 }
@@ -52,6 +57,14 @@ export async function startService(config: Config, options: StartOptions): Promi
     );
   }
   const metrics = createMetrics();
+  // Handlers are registered before anything opens: a handler module that fails to load stops
+  // start-up with nothing to close, and before the embedded store spends seconds opening.
+  let registry: HandlerRegistry | undefined;
+  if (role !== 'receiver') {
+    registry = createHandlerRegistry({ onHandlerDone: (run) => metrics.observeHandler(run) });
+    await (options.registerHandlers ?? registerDefaultHandlers)(registry);
+    await loadHandlerModules(config.handlers.modules, registry);
+  }
   const kakaoKeys = config.kakaoAccountStatus
     ? createKeyResolver(config.kakaoAccountStatus.jwks, logger.child({ component: 'kakao-jwks' }), {
         onFetch: (outcome) => metrics.jwksFetches.inc({ outcome }),
@@ -68,7 +81,6 @@ export async function startService(config: Config, options: StartOptions): Promi
   }
   let queue: EventQueue | undefined;
   let worker: Worker<EventOf, void, string> | undefined;
-  let registry: HandlerRegistry | undefined;
   let workerStarted: Promise<void> | undefined;
   let closing = false;
 
@@ -99,11 +111,9 @@ export async function startService(config: Config, options: StartOptions): Promi
     ...(config.admin ? { dashboardQueue: backend.createQueue(config.queue.name, {}) } : {}),
   });
 
-  const forgetter = role !== 'receiver' ? createUserJobForgetter(backend, config.queue.name, logger.child({ component: 'purge' })) : undefined;
-  if (forgetter) {
-    registry = createHandlerRegistry({ onHandlerDone: (run) => metrics.observeHandler(run) });
+  const forgetter = registry ? createUserJobForgetter(backend, config.queue.name, logger.child({ component: 'purge' })) : undefined;
+  if (registry && forgetter) {
     registerBuiltInHandlers(registry, { config: config.accounts, store: backend.accountStates(), onPurged: forgetter.forget });
-    (options.registerHandlers ?? registerDefaultHandlers)(registry);
     const handlers = registry;
     // BullMQ's PostgreSQL worker never recovers from a failed first connection (bullmq 6.7), so
     // the worker starts once the store has answered; later outages it rides out by itself.
@@ -130,7 +140,14 @@ export async function startService(config: Config, options: StartOptions): Promi
 
   await app.listen({ port: config.http.port, host: config.http.host });
   logger.info(
-    { role, store: backend.kind, queue: config.queue.name, endpoints, handled: registry?.handledNames() },
+    {
+      role,
+      store: backend.kind,
+      queue: config.queue.name,
+      endpoints,
+      handled: registry?.handledNames(),
+      ...(registry && config.handlers.modules.length > 0 ? { handlerModules: config.handlers.modules } : {}),
+    },
     endpoints.length > 0
       ? `webhook endpoints enabled: ${endpoints.join(', ')}`
       : role === 'worker'

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { accountsConfigOf, accountsEnv } from '../accounts/config.js';
 import { adminConfigOf, adminEnv, adminEnvCheck } from '../admin/config.js';
+import { handlersConfigOf, handlersEnv } from '../handlers/config.js';
 import { list, nonNegativeInt, positiveInt } from './env-helpers.js';
 
 /**
@@ -100,6 +101,7 @@ const EnvSchema = z
 
     ...accountsEnv,
     ...adminEnv,
+    ...handlersEnv,
   })
   .superRefine(...adminEnvCheck)
   .refine((env) => !(env.REDIS_URL && env.DATABASE_URL), {
@@ -194,6 +196,8 @@ function toConfig(env: Env) {
           }
         : undefined,
     accounts: accountsConfigOf(env),
+    /** Handler modules named by HANDLERS_MODULE, loaded by the processes that run handlers. */
+    handlers: handlersConfigOf(env),
     /** Present only when ADMIN_USER and ADMIN_PASSWORD are set: the queue dashboard exists only then. */
     admin: adminConfigOf(env),
   };

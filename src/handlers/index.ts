@@ -1,11 +1,13 @@
 import type { HandlerRegistry } from './registry.js';
 
 /**
- * THE place to add your own handlers; they run beside the built-in ones (the account state,
- * see src/accounts/ and BUILT_IN_HANDLERS). Event names are typed: a misspelled name does not
- * compile, and `event.data` is typed for the names you register. Handlers may run more than once
- * for one event (retries), so make them idempotent; throw PermanentError (src/errors.ts) when
- * retrying cannot help. See README.md, "Adding handlers".
+ * The place to add your own handlers when you work in this repository; they run beside the
+ * built-in ones (the account state, see src/accounts/ and BUILT_IN_HANDLERS). Without a fork,
+ * pass them to startReceiver() (src/start-receiver.ts) or mount a HANDLERS_MODULE file. Event
+ * names are typed: a misspelled name does not compile, and `event.data` is typed for the names
+ * you register. Handlers may run more than once for one event (retries), so make them
+ * idempotent; throw PermanentError (src/errors.ts) when retrying cannot help. See README.md,
+ * "Adding handlers".
  */
 export function registerHandlers(registry: HandlerRegistry): void {
   // Example: react to one event type.

@@ -1,5 +1,5 @@
 import { EVENT_NAMES, type EventName, type EventOf } from '../events/catalog.js';
-import { PermanentError } from '../errors.js';
+import { PERMANENT_ERROR_CODE, PermanentError } from '../errors.js';
 import { HandlerError, type ErrorHook, type Handler, type HandlerContext, type HandlerOptions, type HandlerRun } from './types.js';
 
 /**
@@ -112,8 +112,12 @@ export function createHandlerRegistry(options: HandlerRegistryOptions = {}): Han
   };
 }
 
-/** True when retrying cannot help: every failure was a PermanentError. */
+/**
+ * True when retrying cannot help: every failure was a PermanentError, by class or by its code
+ * (a handler module may hold another copy of the class than the worker's).
+ */
 export function isPermanent(error: unknown): boolean {
   if (error instanceof PermanentError) return true;
+  if (error instanceof Error && (error as { code?: unknown }).code === PERMANENT_ERROR_CODE) return true;
   return error instanceof HandlerError && error.errors.length > 0 && error.errors.every(isPermanent);
 }

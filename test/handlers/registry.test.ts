@@ -74,6 +74,14 @@ describe('handler registry', () => {
     expect(isPermanent(new Error('flaky'))).toBe(false);
   });
 
+  it('recognises a permanent failure by its code too (another copy of the class, or none)', () => {
+    const e = event('kakao.user-unlinked');
+    const foreign = Object.assign(new Error('no'), { code: 'ERR_HANDLER_PERMANENT' });
+    expect(isPermanent(new HandlerError([foreign], e))).toBe(true);
+    expect(isPermanent(new HandlerError([Object.assign(new Error('flaky'), { code: 'ECONNRESET' })], e))).toBe(false);
+    expect(isPermanent({ code: 'ERR_HANDLER_PERMANENT' })).toBe(false); // not an Error
+  });
+
   it('lists the names that have handlers', () => {
     const registry = createHandlerRegistry();
     registry.on(['kakao.user-unlinked', 'kakao.account-purged'], () => {});

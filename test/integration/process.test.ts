@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -35,6 +35,22 @@ describe('the entry point', () => {
     children.push(run.child);
     expect(await run.exited).not.toBe(0);
     for (const name of ['PORT', 'REDIS_URL', 'KAKAO_ALGORITHMS']) expect(run.output()).toContain(name);
+  });
+
+  it.each([
+    ['an unknown event name', "export default (registry) => registry.on('kakao.user-unlink', () => {});", /registering its handlers failed: TypeError: unknown event name "kakao.user-unlink"/],
+    ['a syntax error', 'export default (registry) => {\n  registry.on(\n', /cannot be loaded: SyntaxError: .*\(node --check .* shows where\)/],
+  ])('exits 1 naming the HANDLERS_MODULE file on %s', async (_what, source, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'receiver-handlers-'));
+    const file = join(dir, 'handlers.mjs');
+    writeFileSync(file, source);
+    const run = start([], { HANDLERS_MODULE: file, DATA_DIR: join(dir, 'data') });
+    children.push(run.child);
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toContain(`HANDLERS_MODULE ${file}: `);
+    expect(run.output()).toMatch(message);
+    expect(run.output()).not.toMatch(/^\s+at /m); // a message, not a stack trace
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('refuses an unknown role', async () => {
