@@ -83,97 +83,109 @@ export async function startService(config: Config, options: StartOptions): Promi
   let worker: Worker<EventOf, void, string> | undefined;
   let workerStarted: Promise<void> | undefined;
   let closing = false;
+  let app: FastifyInstance | undefined;
+  let forgetter: ReturnType<typeof createUserJobForgetter> | undefined;
+  let queueCollector: ReturnType<typeof registerQueueCollectors> | undefined;
 
-  if (role !== 'worker') {
-    queue = createEventQueue({ backend, ...config.queue });
-    await keysWarm;
-  }
-  // Queue depth, oldest waiting job and store up, read at scrape time in every role (the queue is
-  // the same whichever process looks); the JWKS age only where the keys are used.
-  const queueCollector = registerQueueCollectors(metrics, {
-    openQueue: () => backend.createQueue(config.queue.name, {}),
-    ping: () => backend.ping(),
-  });
-  if (kakaoKeys && role !== 'worker') registerJwksCollector(metrics, kakaoKeys);
-
-  const { app, endpoints } = await buildApp(config, {
-    logger,
-    metrics,
-    accounts: backend.accountStates(),
-    readiness: [
-      // Every role needs its store; the receiver also needs Kakao's keys to verify anything.
-      { name: 'store', check: () => backend.ping() },
-      ...(kakaoKeys && role !== 'worker' ? [{ name: 'kakao-jwks', check: () => kakaoKeys.hasKeys() }] : []),
-    ],
-    ...(queue ? { queue } : {}),
-    ...(kakaoKeys ? { kakaoKeys } : {}),
-    // The queue dashboard (/admin/queues), in every role: each has the store. Closed with the app.
-    ...(config.admin ? { dashboardQueue: backend.createQueue(config.queue.name, {}) } : {}),
-  });
-
-  const forgetter = registry ? createUserJobForgetter(backend, config.queue.name, logger.child({ component: 'purge' })) : undefined;
-  if (registry && forgetter) {
-    registerBuiltInHandlers(registry, { config: config.accounts, store: backend.accountStates(), onPurged: forgetter.forget });
-    const handlers = registry;
-    // BullMQ's PostgreSQL worker never recovers from a failed first connection (bullmq 6.7), so
-    // the worker starts once the store has answered; later outages it rides out by itself.
-    workerStarted = (async () => {
-      for (let waited = 0; !closing && !(await backend.ping()); waited += 1) {
-        if (waited === 0) logger.warn({ store: backend.kind }, 'the store does not answer; the worker starts when it does');
-        await sleep(1000);
-      }
-      if (closing) return;
-      worker = createEventWorker({
-        backend,
-        name: config.queue.name,
-        registry: handlers,
-        log: logger.child({ component: 'worker' }),
-        concurrency: config.queue.concurrency,
-        lockDurationMs: config.queue.lockDurationMs,
-        onHandled: (event, handledAtMs) => metrics.observeHandled(event, handledAtMs),
-      });
-      worker.on('completed', (job) => metrics.processed.inc({ type: job.name, outcome: 'completed' }));
-      worker.on('failed', (job) => metrics.processed.inc({ type: job?.name ?? 'unknown', outcome: 'failed' }));
-      void worker.run();
-    })();
+  /** Closes whatever has been opened: on shutdown, and when start-up fails half-way. */
+  async function close() {
+    closing = true;
+    await app?.close(); // new requests get 503 while in-flight ones finish
+    await workerStarted;
+    await worker?.close(); // waits for active jobs
+    await forgetter?.close();
+    await queue?.close();
+    await queueCollector?.close();
+    kakaoKeys?.close();
+    if (!options.backend) await backend.close();
   }
 
-  await app.listen({ port: config.http.port, host: config.http.host });
-  logger.info(
-    {
-      role,
-      store: backend.kind,
-      queue: config.queue.name,
-      endpoints,
-      handled: registry?.handledNames(),
-      ...(registry && config.handlers.modules.length > 0 ? { handlerModules: config.handlers.modules } : {}),
-    },
-    endpoints.length > 0
-      ? `webhook endpoints enabled: ${endpoints.join(', ')}`
-      : role === 'worker'
-        ? 'worker running; HTTP serves /healthz only'
-        : 'no webhook endpoint is configured: set KAKAO_AUDIENCE, KAKAO_ADMIN_KEYS or LOGTO_SIGNING_KEYS (see README.md)',
-  );
-  logger.info(
-    { store: backend.kind },
-    backend.kind === 'embedded'
-      ? `events are stored in ${backend.description}. For production, or to run receivers and workers as separate processes, set REDIS_URL=redis://... (recommended) or DATABASE_URL=postgres://...`
-      : `events are stored in ${backend.description}`,
-  );
+  try {
 
-  return {
-    app,
-    backend,
-    registry,
-    async close() {
-      closing = true;
-      await app.close(); // new requests get 503 while in-flight ones finish
-      await workerStarted;
-      await worker?.close(); // waits for active jobs
-      await forgetter?.close();
-      await queue?.close();
-      await queueCollector.close();
-      if (!options.backend) await backend.close();
-    },
-  };
+    if (role !== 'worker') {
+      queue = createEventQueue({ backend, ...config.queue });
+      await keysWarm;
+    }
+    // Queue depth, oldest waiting job and store up, read at scrape time in every role (the queue is
+    // the same whichever process looks); the JWKS age only where the keys are used.
+    queueCollector = registerQueueCollectors(metrics, {
+      openQueue: () => backend.createQueue(config.queue.name, {}),
+      ping: () => backend.ping(),
+    });
+    if (kakaoKeys && role !== 'worker') registerJwksCollector(metrics, kakaoKeys);
+
+    const built = await buildApp(config, {
+      logger,
+      metrics,
+      accounts: backend.accountStates(),
+      readiness: [
+        // Every role needs its store; the receiver also needs Kakao's keys to verify anything.
+        { name: 'store', check: () => backend.ping() },
+        ...(kakaoKeys && role !== 'worker' ? [{ name: 'kakao-jwks', check: () => kakaoKeys.hasKeys() }] : []),
+      ],
+      ...(queue ? { queue } : {}),
+      ...(kakaoKeys ? { kakaoKeys } : {}),
+      // The queue dashboard (/admin/queues), in every role: each has the store. Closed with the app.
+      ...(config.admin ? { dashboardQueue: backend.createQueue(config.queue.name, {}) } : {}),
+    });
+
+    forgetter = registry ? createUserJobForgetter(backend, config.queue.name, logger.child({ component: 'purge' })) : undefined;
+    if (registry && forgetter) {
+      registerBuiltInHandlers(registry, { config: config.accounts, store: backend.accountStates(), onPurged: forgetter.forget });
+      const handlers = registry;
+      // BullMQ's PostgreSQL worker never recovers from a failed first connection (bullmq 6.7), so
+      // the worker starts once the store has answered; later outages it rides out by itself.
+      workerStarted = (async () => {
+        for (let waited = 0; !closing && !(await backend.ping()); waited += 1) {
+          if (waited === 0) logger.warn({ store: backend.kind }, 'the store does not answer; the worker starts when it does');
+          await sleep(1000);
+        }
+        if (closing) return;
+        worker = createEventWorker({
+          backend,
+          name: config.queue.name,
+          registry: handlers,
+          log: logger.child({ component: 'worker' }),
+          concurrency: config.queue.concurrency,
+          lockDurationMs: config.queue.lockDurationMs,
+          onHandled: (event, handledAtMs) => metrics.observeHandled(event, handledAtMs),
+        });
+        worker.on('completed', (job) => metrics.processed.inc({ type: job.name, outcome: 'completed' }));
+        worker.on('failed', (job) => metrics.processed.inc({ type: job?.name ?? 'unknown', outcome: 'failed' }));
+        void worker.run();
+      })();
+    }
+
+    app = built.app;
+    const { endpoints } = built;
+    await app.listen({ port: config.http.port, host: config.http.host });
+    logger.info(
+      {
+        role,
+        store: backend.kind,
+        queue: config.queue.name,
+        endpoints,
+        handled: registry?.handledNames(),
+        ...(registry && config.handlers.modules.length > 0 ? { handlerModules: config.handlers.modules } : {}),
+      },
+      endpoints.length > 0
+        ? `webhook endpoints enabled: ${endpoints.join(', ')}`
+        : role === 'worker'
+          ? 'worker running; HTTP serves /healthz only'
+          : 'no webhook endpoint is configured: set KAKAO_AUDIENCE, KAKAO_ADMIN_KEYS or LOGTO_SIGNING_KEYS (see README.md)',
+    );
+    logger.info(
+      { store: backend.kind },
+      backend.kind === 'embedded'
+        ? `events are stored in ${backend.description}. For production, or to run receivers and workers as separate processes, set REDIS_URL=redis://... (recommended) or DATABASE_URL=postgres://...`
+        : `events are stored in ${backend.description}`,
+    );
+  } catch (error) {
+    // E.g. the port is taken: a library caller (startReceiver) must not be left with open
+    // connections and timers it cannot reach.
+    await close().catch(() => {});
+    throw error;
+  }
+
+  return { app: app!, backend, registry, close };
 }

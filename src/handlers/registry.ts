@@ -74,7 +74,7 @@ export function createHandlerRegistry(options: HandlerRegistryOptions = {}): Han
       for (const name of list) {
         if (name === ('*' as string)) throw new TypeError('use onAny(handler) to handle every event, not on("*")');
         if (!EVENT_NAMES.has(name)) {
-          throw new TypeError(`unknown event name "${name}"; known names are listed in src/events/catalog.ts`);
+          throw new TypeError(`unknown event name "${name}"; the known names are exported as EVENT_NAMES and listed by "npm run cli -- send --list"`);
         }
       }
       const entry = registered(handler as Handler, handlerOptions);
