@@ -48,7 +48,7 @@ describe('the CLI program', () => {
   it('lists the subcommands and the exit codes in the help', async () => {
     const failed = (await cli(['failed', '--help'])).stdout;
     for (const name of ['list', 'show', 'retry', 'purge']) expect(failed).toMatch(new RegExp(`^  ${name} `, 'm'));
-    expect((await cli(['--help'])).stdout).toContain('Exit codes: 0 done, 1 failure (unknown job, store unreachable), 2 bad usage.');
+    expect((await cli(['--help'])).stdout).toContain('Exit codes: 0 done, 1 failure (unknown job, store unreachable, send refused or unanswered), 2 bad usage.');
     const list = (await cli(['failed', 'list', '--help'])).stdout;
     expect(list).toContain('--json');
     expect(list).toContain('--limit <n>');
