@@ -84,9 +84,10 @@ const buildExample = () => (exampleBuilt ??= tsc(['-p', 'tsconfig.build.json']))
 describe('the packed package', () => {
   it('holds only the compiled code, its declarations, README.md and package.json', () => {
     const paths = packed.dryRunFiles.map((file) => file.path);
-    for (const path of paths) expect(path).toMatch(/^(dist\/.+\.(js|d\.ts)|README\.md|package\.json)$/);
+    for (const path of paths) expect(path).toMatch(/^(dist\/.+\.(js|d\.ts)|dist\/embedded-template\.tgz|README\.md|package\.json)$/);
+    // The embedded store's template (a new database, made by the build) ships too: first starts skip initdb.
     expect(paths).toEqual(
-      expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/main.js', 'dist/accounts/client/index.js', 'dist/accounts/client/index.d.ts']),
+      expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/main.js', 'dist/accounts/client/index.js', 'dist/accounts/client/index.d.ts', 'dist/embedded-template.tgz']),
     );
     // No tests, fixtures, data directory, examples, source maps, build state or key material.
     const unwanted = /(^|\/)(test|tests|fixtures?|data|bench|examples|src|node_modules)\/|\.env|\.pem$|\.key$|\.npmrc|\.map$|tsbuildinfo/i;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -13,22 +13,27 @@ export function embeddedStartParams(defaults: readonly string[]): string[] {
 }
 
 /**
- * Creates the database in a new data directory in a short-lived child process. Creating it
- * (initdb) leaves a few hundred MB in the process that ran it, which an idle service would never
- * give back; in a child, the memory goes with the child. Does nothing when the directory already
+ * Creates the database in a new data directory in a short-lived child process, from `template`
+ * (a tarball of a new database, see embedded-template.ts) when given, else with initdb. Either
+ * leaves a few hundred MB in the process that ran it, which an idle service would never give
+ * back; in a child, the memory goes with the child. Does nothing when the directory already
  * holds a database.
  */
-export async function initEmbeddedDatabase(pgDataDir: string): Promise<void> {
+export async function initEmbeddedDatabase(pgDataDir: string, template?: string): Promise<void> {
   if (existsSync(join(pgDataDir, 'PG_VERSION'))) return;
+  mkdirSync(pgDataDir, { recursive: true });
   const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite');
   const script = `
-    const [pglite, dataDir, ...extra] = process.argv.slice(1);
+    const [pglite, dataDir, template, ...extra] = process.argv.slice(1);
     const { PGlite } = require(pglite);
+    const { readFileSync } = require('node:fs');
     (async () => {
-      const db = await PGlite.create({ dataDir, startParams: [...PGlite.defaultStartParams, ...extra] });
+      const loadDataDir = template ? new Blob([readFileSync(template)]) : undefined;
+      const db = await PGlite.create({ dataDir, loadDataDir, startParams: [...PGlite.defaultStartParams, ...extra] });
       await db.close();
     })().catch((error) => { console.error(error && error.stack || String(error)); process.exit(1); });`;
-  const child = spawn(process.execPath, ['-e', script, pglite, pgDataDir, ...embeddedStartParams([])], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const args = ['-e', script, pglite, pgDataDir, template ?? '', ...embeddedStartParams([])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
   const code = await new Promise<number | null>((resolve, reject) => {

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import type { PgTarget } from './postgres-backend.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { embeddedStartParams, initEmbeddedDatabase } from './embedded-initdb.js';
+import { embeddedTemplate } from './embedded-template.js';
 
 /**
  * PostgreSQL compiled to WebAssembly (PGlite), running in this process and storing its data in
@@ -29,7 +30,7 @@ export async function startEmbeddedPostgres(dataDirOption: string): Promise<Embe
   try {
     const pgDataDir = join(dataDir, 'pglite');
     mkdirSync(pgDataDir, { recursive: true });
-    await initEmbeddedDatabase(pgDataDir);
+    await initEmbeddedDatabase(pgDataDir, embeddedTemplate());
     const db = await PGlite.create({ dataDir: pgDataDir, startParams: embeddedStartParams(PGlite.defaultStartParams) });
     // Every socket shares PGlite's one session, and the socket layer ignores the search_path
     // startup option, so the schema is set on the instance itself.
