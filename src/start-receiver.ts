@@ -1,8 +1,8 @@
-import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from './config/config.js';
 import type { RegisterHandlers } from './handlers/define-handlers.js';
 import { registerHandlers as registerDefaultHandlers } from './handlers/index.js';
+import { listeningUrl } from './http/listening-url.js';
 import { createLogger } from './logger.js';
 import { startService, type Role } from './service.js';
 
@@ -53,13 +53,5 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
       for (const register of handlers) await register(registry);
     },
   });
-  const address = service.app.server.address() as AddressInfo;
-  return { url: `http://${reachableHost(address)}:${address.port}`, port: address.port, config, close: () => service.close() };
-}
-
-/** The host to give callers: a wildcard address is reached on loopback. */
-function reachableHost({ address, family }: AddressInfo): string {
-  if (address === '0.0.0.0') return '127.0.0.1';
-  if (address === '::') return '[::1]';
-  return family === 'IPv6' ? `[${address}]` : address;
+  return { ...listeningUrl(service.app.server), config, close: () => service.close() };
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../config/config.js';
 import type { HandlerRegistry } from '../handlers/registry.js';
+import { listeningUrl } from '../http/listening-url.js';
 import { startService, type Service } from '../service.js';
 import { SEND_KEY_VARIABLES } from '../cli/send/send-env.js';
 import { devServiceEnv, ignoredVariables, userPartOf } from './dev-env.js';
@@ -65,8 +66,7 @@ export async function startDevMode(options: DevModeOptions): Promise<DevMode> {
       logger,
       ...(options.registerHandlers ? { registerHandlers: options.registerHandlers } : {}),
     });
-    const { port } = service.app.server.address() as { port: number };
-    const baseUrl = `http://${reachableHost(config.http.host)}:${port}`;
+    const baseUrl = listeningUrl(service.app.server).url;
     return {
       service,
       config,
@@ -102,10 +102,4 @@ function warnAboutIgnored(logger: Logger, ignored: readonly string[]): void {
   if (usedBySend.length > 0) {
     logger.warn(`npm run cli -- send signs with ${usedBySend.join(', ')} when set: unset them where you run it, or its events are refused here`);
   }
-}
-
-/** The address to print for a listening host: a wildcard address is reached on loopback. */
-function reachableHost(host: string): string {
-  if (host === '0.0.0.0' || host === '::' || host === '127.0.0.1' || host === 'localhost') return '127.0.0.1';
-  return host.includes(':') ? `[${host}]` : host;
 }

@@ -29,7 +29,6 @@ export async function startEmbeddedPostgres(dataDirOption: string): Promise<Embe
   const release = await lockDataDir(dataDir);
   try {
     const pgDataDir = join(dataDir, 'pglite');
-    mkdirSync(pgDataDir, { recursive: true });
     await initEmbeddedDatabase(pgDataDir, embeddedTemplate());
     const db = await PGlite.create({ dataDir: pgDataDir, startParams: embeddedStartParams(PGlite.defaultStartParams) });
     // Every socket shares PGlite's one session, and the socket layer ignores the search_path
