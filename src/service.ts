@@ -19,6 +19,10 @@ import type { QueueBackend } from './queue/backend.js';
 import { createBackend } from './queue/create-backend.js';
 import { createEventQueue, type EventQueue } from './queue/event-queue.js';
 import { createEventWorker } from './queue/event-worker.js';
+import { createDeliveryWorkers } from './forwarding/delivery-workers.js';
+import { createForwarder, type Forwarder } from './forwarding/forwarder.js';
+import { createForwardingMetrics } from './forwarding/metrics.js';
+import { forwardQueueName } from './forwarding/queues.js';
 
 export type Role = 'all' | 'receiver' | 'worker';
 
@@ -85,6 +89,8 @@ export async function startService(config: Config, options: StartOptions): Promi
   let closing = false;
   let app: FastifyInstance | undefined;
   let forgetter: ReturnType<typeof createUserJobForgetter> | undefined;
+  let forwarder: Forwarder | undefined;
+  let deliveries: ReturnType<typeof createDeliveryWorkers> | undefined;
   let queueCollector: ReturnType<typeof registerQueueCollectors> | undefined;
 
   /** Closes whatever has been opened: on shutdown, and when start-up fails half-way. */
@@ -93,6 +99,8 @@ export async function startService(config: Config, options: StartOptions): Promi
     await app?.close(); // new requests get 503 while in-flight ones finish
     await workerStarted;
     await worker?.close(); // waits for active jobs
+    await deliveries?.close(); // waits for the deliveries in flight, each bounded by its timeout
+    await forwarder?.close();
     await forgetter?.close();
     await queue?.close();
     await queueCollector?.close();
@@ -114,6 +122,8 @@ export async function startService(config: Config, options: StartOptions): Promi
     });
     if (kakaoKeys && role !== 'worker') registerJwksCollector(metrics, kakaoKeys);
 
+    // Each forwarding target's queue: shown in the dashboard, and searched when a user is purged.
+    const forwardQueueNames = (config.forwarding?.targets ?? []).map((target) => forwardQueueName(config.queue.name, target.name));
     const built = await buildApp(config, {
       logger,
       metrics,
@@ -126,12 +136,21 @@ export async function startService(config: Config, options: StartOptions): Promi
       ...(queue ? { queue } : {}),
       ...(kakaoKeys ? { kakaoKeys } : {}),
       // The queue dashboard (/admin/queues), in every role: each has the store. Closed with the app.
-      ...(config.admin ? { dashboardQueue: backend.createQueue(config.queue.name, {}) } : {}),
+      ...(config.admin ? { dashboardQueues: [config.queue.name, ...forwardQueueNames].map((name) => backend.createQueue(name, {})) } : {}),
     });
 
-    forgetter = registry ? createUserJobForgetter(backend, config.queue.name, logger.child({ component: 'purge' })) : undefined;
+    forgetter = registry ? createUserJobForgetter(backend, [config.queue.name, ...forwardQueueNames], logger.child({ component: 'purge' })) : undefined;
+    if (registry && config.forwarding) {
+      forwarder = createForwarder({
+        backend,
+        eventQueueName: config.queue.name,
+        config: config.forwarding,
+        dedupeWindowSeconds: config.queue.dedupeWindowSeconds,
+        failedRetentionSeconds: config.queue.failedRetentionSeconds,
+      });
+    }
     if (registry && forgetter) {
-      registerBuiltInHandlers(registry, { config: config.accounts, store: backend.accountStates(), onPurged: forgetter.forget });
+      registerBuiltInHandlers(registry, { config: config.accounts, store: backend.accountStates(), onPurged: forgetter.forget, ...(forwarder ? { forwarder } : {}) });
       const handlers = registry;
       // BullMQ's PostgreSQL worker never recovers from a failed first connection (bullmq 6.7), so
       // the worker starts once the store has answered; later outages it rides out by itself.
@@ -153,6 +172,17 @@ export async function startService(config: Config, options: StartOptions): Promi
         worker.on('completed', (job) => metrics.processed.inc({ type: job.name, outcome: 'completed' }));
         worker.on('failed', (job) => metrics.processed.inc({ type: job?.name ?? 'unknown', outcome: 'failed' }));
         void worker.run();
+        if (config.forwarding) {
+          const forwardingMetrics = createForwardingMetrics(metrics.registry);
+          deliveries = createDeliveryWorkers({
+            backend,
+            eventQueueName: config.queue.name,
+            config: config.forwarding,
+            log: logger.child({ component: 'forward' }),
+            lockDurationMs: config.queue.lockDurationMs,
+            onAttempt: (report) => forwardingMetrics.observeAttempt(report),
+          });
+        }
       })();
     }
 

@@ -1,4 +1,5 @@
-import type { Handler } from '../handlers/types.js';
+import type { EventOf } from '../events/catalog.js';
+import type { HandlerContext } from '../handlers/types.js';
 import { accountUpdateOf, ACCOUNT_EVENT_NAMES } from './event-actions.js';
 import type { AccountChange } from './model.js';
 import type { AccountStateStore } from './store.js';
@@ -11,28 +12,30 @@ export interface AccountStateHandlerOptions {
    * After a purge is stored: forget what else the service retains about the user (failed jobs).
    * Runs on every delivery of a purging event, so a retry finishes what a failed attempt began.
    */
-  onPurged?: (purge: { provider: AccountChange['provider']; userId: string; deletedAt: Date }) => Promise<void>;
+  onPurged?: (purge: { provider: AccountChange['provider']; userId: string; deletedAt: Date; eventId: string }) => Promise<void>;
 }
 
 /**
  * The built-in handler that keeps the account state: it turns an event into an update with the
  * event -> action table and merges it. Idempotent: the same event twice leaves the same state and
- * publishes one change. Logs name the fields that changed, never their values.
+ * publishes one change. Logs name the fields that changed, never their values. Resolves with the
+ * change it stored, or null when the event changed nothing (the forward handler sends it on).
  */
-export function accountStateHandler(options: AccountStateHandlerOptions): Handler {
+export function accountStateHandler(options: AccountStateHandlerOptions): (event: EventOf, context: HandlerContext) => Promise<AccountChange | null> {
   return async (event, { log }) => {
     const outcome = accountUpdateOf(event);
     if ('skip' in outcome) {
       log.debug({ reason: outcome.skip }, 'account state unchanged');
-      return;
+      return null;
     }
     const { update } = outcome;
     const change = await options.store.apply(update);
-    if (update.purge) await options.onPurged?.({ provider: update.provider, userId: update.userId, deletedAt: new Date(update.event.at) });
+    if (update.purge) await options.onPurged?.({ provider: update.provider, userId: update.userId, deletedAt: new Date(update.event.at), eventId: event.id });
     if (!change) {
       log.debug({ userId: update.userId }, 'account state already reflects this event');
-      return;
+      return null;
     }
     log.info({ userId: update.userId, changes: change.changes, status: change.status, fields: Object.keys(update.profile ?? {}) }, 'account state updated');
+    return change;
   };
 }

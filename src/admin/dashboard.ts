@@ -11,27 +11,27 @@ import { ADMIN_DASHBOARD_PATH } from './paths.js';
 
 export interface AdminDashboardOptions {
   credentials: AdminConfig;
-  /** A BullMQ Queue on the service's store (any of the three); closed with the app. */
-  queue: JobQueue;
+  /** BullMQ Queues on the service's store (any of the three), the event queue first; closed with the app. */
+  queues: readonly JobQueue[];
 }
 
 /**
- * Bull Board for the event queue, behind HTTP Basic authentication. Register it with
+ * Bull Board for the event queue and the forwarding targets' queues, behind HTTP Basic authentication. Register it with
  * `{ prefix: ADMIN_DASHBOARD_PATH }`: this plugin is encapsulated, so its onRequest hook runs for
  * every route Bull Board adds under the prefix (the page, `/static/*` and `/api/*`), and for paths
  * under it that match no route, which answer 401 rather than telling a stranger what exists.
  */
 export async function adminDashboard(app: FastifyInstance, options: AdminDashboardOptions): Promise<void> {
-  const { queue } = options;
-  queue.on('error', (error) => app.log.warn({ err: error, component: 'admin-dashboard' }, 'queue dashboard: store error'));
-  app.addHook('onClose', async () => queue.close());
+  const { queues } = options;
+  for (const queue of queues) queue.on('error', (error) => app.log.warn({ err: error, component: 'admin-dashboard' }, 'queue dashboard: store error'));
+  app.addHook('onClose', async () => void (await Promise.all(queues.map((queue) => queue.close()))));
   app.addHook('onRequest', basicAuth(options.credentials));
 
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(ADMIN_DASHBOARD_PATH);
   createBullBoard({
     // The Queue class is BullMQ's for every store; only its type parameters differ.
-    queues: [new BullMQAdapter(queue as unknown as Queue)],
+    queues: queues.map((queue) => new BullMQAdapter(queue as unknown as Queue)),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'Webhook events', hideDocsLink: true } },
   });

@@ -4,7 +4,7 @@ import { openQueueFromEnv } from './store.js';
 
 /** Entry point: `npm run cli -- failed list|show|retry|purge` and `send` (`--help` on every command). */
 process.exitCode = await runCli(process.argv.slice(2), {
-  openQueue: () => openQueueFromEnv(process.env),
+  openQueue: (target) => openQueueFromEnv(process.env, target),
   env: process.env,
   stdout: process.stdout,
   stderr: process.stderr,

@@ -30,8 +30,11 @@ export interface OpenedQueue {
 export type Output = NodeJS.WritableStream & { isTTY?: boolean };
 
 export interface CliDeps {
-  /** Opened only by commands that need the store, so `--help` and usage errors never touch it. */
-  openQueue(): Promise<OpenedQueue>;
+  /**
+   * Opened only by commands that need the store, so `--help` and usage errors never touch it.
+   * With `target`, the queue of that forwarding target's deliveries instead of the event queue.
+   */
+  openQueue(target?: string): Promise<OpenedQueue>;
   stdout: Output;
   stderr: Output;
   /** Whether a person can answer a question (stdin is a terminal). */
@@ -78,7 +81,7 @@ export function createProgram(deps: CliDeps): Command {
 
   /** Runs `work` on the opened store, closes it whatever happens, and names the store in its errors. */
   async function withQueue(work: (ops: ReturnType<typeof failedJobs>, opened: OpenedQueue) => Promise<void>): Promise<void> {
-    const opened = await deps.openQueue();
+    const opened = await deps.openQueue(target());
     try {
       await work(failedJobs(opened.queue), opened);
     } catch (error) {
@@ -98,7 +101,12 @@ export function createProgram(deps: CliDeps): Command {
 
   const failed = program
     .command('failed')
-    .description('inspect, retry and purge failed jobs (dead letters), kept FAILED_JOB_RETENTION_SECONDS');
+    .description('inspect, retry and purge failed jobs (dead letters), kept FAILED_JOB_RETENTION_SECONDS')
+    .option('--target <name>', "the failed deliveries to this forwarding target (FORWARD_TARGETS' name; default for FORWARD_URL) instead of the failed events");
+  /** The forwarding target the command is about; undefined: the event queue. */
+  const target = () => failed.opts<{ target?: string }>().target;
+  /** What a retried job does next, as the operator should read it. */
+  const rerun = () => (target() ? `the delivery to ${target()} is POSTed again` : 'a worker will run its handlers');
 
   failed
     .command('list')
@@ -129,7 +137,7 @@ export function createProgram(deps: CliDeps): Command {
 
   failed
     .command('retry')
-    .description('move failed jobs back to waiting: a worker runs their handlers again on the stored, already verified event')
+    .description('move failed jobs back to waiting: a worker runs their handlers again on the stored, already verified event (with --target, delivers it again)')
     .argument('[id]', 'job id (the event id)')
     .option('--all', 'retry every failed job')
     .addHelpText('after', '\nA retried job starts over with JOB_ATTEMPTS attempts. Nothing is verified again: the job holds the event as it was accepted.')
@@ -139,7 +147,7 @@ export function createProgram(deps: CliDeps): Command {
       await withQueue(async (ops) => {
         if (id !== undefined) {
           await ops.retry(id);
-          return out(`job ${id} is waiting again; a worker will run its handlers`);
+          return out(`job ${id} is waiting again; ${rerun()}`);
         }
         const report = progressReporter(deps.stdout, out);
         let result;

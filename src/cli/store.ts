@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../config/config.js';
 import { checkDataDirLock } from '../queue/backends/data-dir-lock.js';
+import { forwardQueueName } from '../forwarding/queues.js';
 import { createBackend } from '../queue/create-backend.js';
 import { CliError, type OpenedQueue } from './program.js';
 
@@ -13,11 +14,23 @@ const CLOSE_TIMEOUT_MS = 3000;
 
 /**
  * The service's queue, found as the service finds it: `loadConfig(env)` selects Redis, PostgreSQL
- * or the embedded store in DATA_DIR, and QUEUE_NAME. The CLI's own errors are its messages, so
- * the store's logger is silent.
+ * or the embedded store in DATA_DIR, and QUEUE_NAME. With `target`, the queue of that forwarding
+ * target's deliveries (the target must be configured, as the service's FORWARD_* variables
+ * configure it). The CLI's own errors are its messages, so the store's logger is silent.
  */
-export async function openQueueFromEnv(env: Record<string, string | undefined>): Promise<OpenedQueue> {
+export async function openQueueFromEnv(env: Record<string, string | undefined>, target?: string): Promise<OpenedQueue> {
   const config = loadConfig(env);
+  if (target !== undefined) {
+    const names = config.forwarding?.targets.map((configured) => configured.name) ?? [];
+    if (!names.includes(target)) {
+      throw new CliError(
+        names.length === 0
+          ? `no forwarding target is configured: set FORWARD_URL or FORWARD_TARGETS as the service has them`
+          : `no forwarding target named ${target}; configured: ${names.join(', ')}`,
+      );
+    }
+  }
+  const queueName = target === undefined ? config.queue.name : forwardQueueName(config.queue.name, target);
   if (config.store.kind === 'embedded') {
     const dataDir = resolve(config.store.dataDir);
     // Opening an empty directory would create a new, empty store and report no failed jobs.
@@ -30,7 +43,7 @@ export async function openQueueFromEnv(env: Record<string, string | undefined>):
     if (locked) throw locked;
   }
   const backend = await createBackend(config.store, pino({ level: 'silent' }));
-  const queue = backend.createQueue(config.queue.name, {});
+  const queue = backend.createQueue(queueName, {});
   queue.on('error', () => {}); // every failure reaches the command as a rejected call
   const close = async () => {
     await settle(CLOSE_TIMEOUT_MS, queue.close());

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { accountsConfigOf, accountsEnv } from '../accounts/config.js';
 import { adminConfigOf, adminEnv, adminEnvCheck } from '../admin/config.js';
+import { forwardingConfigOf, forwardingEnv, forwardingEnvCheck } from '../forwarding/config.js';
 import { handlersConfigOf, handlersEnv } from '../handlers/config.js';
 import { list, nonNegativeInt, positiveInt } from './env-helpers.js';
 
@@ -102,8 +103,10 @@ const EnvSchema = z
     ...accountsEnv,
     ...adminEnv,
     ...handlersEnv,
+    ...forwardingEnv,
   })
   .superRefine(...adminEnvCheck)
+  .superRefine(...forwardingEnvCheck)
   .refine((env) => !(env.REDIS_URL && env.DATABASE_URL), {
     path: ['DATABASE_URL'],
     message: 'set REDIS_URL or DATABASE_URL, not both: events go to exactly one store',
@@ -200,6 +203,8 @@ function toConfig(env: Env) {
     handlers: handlersConfigOf(env),
     /** Present only when ADMIN_USER and ADMIN_PASSWORD are set: the queue dashboard exists only then. */
     admin: adminConfigOf(env),
+    /** Present only when FORWARD_URL or FORWARD_TARGETS is set: events are forwarded only then. */
+    forwarding: forwardingConfigOf(env),
   };
 }
 

@@ -30,10 +30,11 @@ export interface AppDeps {
   /** The account state; its API is served when ACCOUNT_API_TOKENS is set. */
   accounts?: AccountStateStore;
   /**
-   * A BullMQ Queue named config.queue.name on the store, for the queue dashboard at /admin/queues
-   * (served when ADMIN_USER and ADMIN_PASSWORD are set); the app closes it when it closes.
+   * BullMQ Queues on the store for the queue dashboard at /admin/queues (served when ADMIN_USER
+   * and ADMIN_PASSWORD are set): the event queue first, then each forwarding target's. The app
+   * closes them when it closes.
    */
-  dashboardQueue?: JobQueue;
+  dashboardQueues?: readonly JobQueue[];
 }
 
 export interface App {
@@ -117,10 +118,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     await app.register(accountRoutes, { store: deps.accounts, tokens: config.accounts.apiTokens, retryAfterSeconds: config.queue.retryAfterSeconds });
     endpoints.push(...ACCOUNT_ENDPOINTS);
   }
-  if (deps.dashboardQueue && config.admin) {
+  if (deps.dashboardQueues && deps.dashboardQueues.length > 0 && config.admin) {
     // Loaded only when configured: Bull Board and its UI cost a process about 25 MB.
     const { adminDashboard } = await import('../admin/dashboard.js');
-    await app.register(adminDashboard, { prefix: ADMIN_DASHBOARD_PATH, credentials: config.admin, queue: deps.dashboardQueue });
+    await app.register(adminDashboard, { prefix: ADMIN_DASHBOARD_PATH, credentials: config.admin, queues: deps.dashboardQueues });
     endpoints.push(...ADMIN_ENDPOINTS);
   }
   return { app, endpoints };

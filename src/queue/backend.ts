@@ -19,7 +19,7 @@ export type JobQueue = Queue<WebhookEvent, unknown, string>;
 export type EventProcessor = Processor<EventOf, void, string>;
 
 /** BullMQ worker settings that a backend passes to its Worker unchanged. */
-export type WorkerTuning = Pick<WorkerOptions, 'lockDuration' | 'stalledInterval'> & { concurrency: number };
+export type WorkerTuning = Pick<WorkerOptions, 'lockDuration' | 'stalledInterval' | 'settings'> & { concurrency: number };
 
 export interface QueueBackend {
   readonly kind: BackendKind;
