@@ -78,7 +78,12 @@ export async function startService(config: Config, options: StartOptions): Promi
   const keysWarm = role !== 'worker' ? kakaoKeys?.warmUp() : undefined;
   let backend: QueueBackend;
   try {
-    backend = options.backend ?? (await createBackend(config.store, logger.child({ component: 'store' })));
+    backend =
+      options.backend ??
+      (await createBackend(config.store, logger.child({ component: 'store' }), {
+        // The event worker and one delivery worker per forwarding target (none in a receiver).
+        workers: role === 'receiver' ? 0 : 1 + (config.forwarding?.targets.length ?? 0),
+      }));
   } catch (error) {
     kakaoKeys?.close();
     throw error;

@@ -23,7 +23,7 @@ export interface DeliveryWorkersOptions {
 }
 
 /** A retryable failure: BullMQ retries it after the target's Retry-After, or the usual backoff. */
-class RetryableDeliveryError extends Error {
+export class RetryableDeliveryError extends Error {
   constructor(
     message: string,
     readonly retryAfterMs: number | undefined,

@@ -81,7 +81,8 @@ export async function openTestBackend(kind: BackendKind): Promise<TestBackend> {
       return wrap(await postgresBackendFromUrl(TEST_DATABASE_URL, silent), { REDIS_URL: undefined, DATABASE_URL: TEST_DATABASE_URL });
     case 'embedded': {
       const dataDir = mkdtempSync(join(tmpdir(), 'receiver-test-'));
-      const backend = await createEmbeddedBackend(dataDir, silent);
+      // Room for the event worker and up to three forwarding targets' delivery workers.
+      const backend = await createEmbeddedBackend(dataDir, silent, { workers: 4 });
       return wrap(backend, { REDIS_URL: undefined, DATABASE_URL: undefined, DATA_DIR: dataDir }, () => rmSync(dataDir, { recursive: true, force: true }));
     }
   }

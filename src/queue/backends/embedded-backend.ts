@@ -3,11 +3,16 @@ import type { QueueBackend } from '../backend.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { createPostgresQueueBackend } from './postgres-backend.js';
 
+export interface EmbeddedBackendOptions {
+  /** BullMQ workers this process will run (the event worker, one per forwarding target); default 1. */
+  workers?: number;
+}
+
 /**
  * The default when neither REDIS_URL nor DATABASE_URL is set: BullMQ's PostgreSQL backend on
  * PGlite in this process, stored in DATA_DIR. Durable across crashes; one process only.
  */
-export async function createEmbeddedBackend(dataDir: string, log: Logger): Promise<QueueBackend> {
+export async function createEmbeddedBackend(dataDir: string, log: Logger, options: EmbeddedBackendOptions = {}): Promise<QueueBackend> {
   const started = Date.now();
   const embedded = await startEmbeddedPostgres(dataDir);
   log.info({ dataDir: embedded.dataDir, ms: Date.now() - started }, 'embedded queue store opened');
@@ -17,7 +22,9 @@ export async function createEmbeddedBackend(dataDir: string, log: Logger): Promi
       connection: embedded.connection,
       description: `the embedded store in ${embedded.dataDir}`,
       drainDelaySeconds: 0.2,
-      sharedPoolSize: 3,
+      // Each BullMQ worker keeps one pool client for LISTEN as long as it runs: with fewer than
+      // workers + 1 clients, the queries wait forever for a free one. Two left for queries.
+      sharedPoolSize: (options.workers ?? 1) + 2,
       onClose: () => embedded.close(),
     },
     log,

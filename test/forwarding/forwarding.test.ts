@@ -1,0 +1,294 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCli, type OpenedQueue } from '../../src/cli/program.js';
+import type { Config } from '../../src/config/config.js';
+import { forwardQueueName } from '../../src/forwarding/queues.js';
+import type { JobQueue } from '../../src/queue/backend.js';
+import { startService, type Service } from '../../src/service.js';
+import { BACKENDS } from '../helpers/backends.js';
+import { newSecret, startForwardTarget, verifyDelivery, type ForwardTarget } from '../helpers/forward-target.js';
+import { LOGTO_KEY, postLogto, userDataUpdated } from '../helpers/logto-signer.js';
+import { captureLogs, useTestBackend } from '../helpers/receiver.js';
+import { testConfig } from '../helpers/test-config.js';
+import { atMost, waitFor } from '../helpers/wait-for.js';
+import { scrape } from '../metrics/scrape.js';
+
+const suspended = (userId: string) =>
+  userDataUpdated({ userId, event: 'User.SuspensionStatus.Updated', matchedRoute: '/users/:userId/is-suspended', data: { id: userId, isSuspended: true } });
+const deleted = (userId: string) => userDataUpdated({ userId, event: 'User.Deleted', method: 'DELETE', matchedRoute: '/users/:userId', status: 204 });
+const unknownEvent = () => ({ event: 'Application.Created', createdAt: new Date().toISOString() });
+const newUser = () => `u-${randomUUID().slice(0, 8)}`;
+
+/**
+ * Forwarding end to end: HTTP -> each real store -> the event worker (account state, forward
+ * handler) -> the target's own queue -> its delivery worker -> a real HTTP server on 127.0.0.1
+ * that verifies every delivery with the standardwebhooks library, as an application would.
+ */
+describe.each(BACKENDS)('forwarding as Standard Webhooks, on %s', (kind) => {
+  const store = useTestBackend(kind);
+  let service: Service | undefined;
+  let config: Config | undefined;
+  const targets: ForwardTarget[] = [];
+  const queues: JobQueue[] = [];
+
+  async function start(env: Record<string, string>) {
+    config = testConfig({
+      ...store().env,
+      QUEUE_NAME: `test-${randomUUID()}`,
+      KAKAO_AUDIENCE: '',
+      LOGTO_SIGNING_KEYS: LOGTO_KEY,
+      FORWARD_ALLOW_HTTP: 'true',
+      FORWARD_BACKOFF_MS: '50',
+      ...env,
+    });
+    service = await startService(config, { role: 'all', logger: captureLogs().logger, backend: store().backend, registerHandlers: () => {} });
+    return service;
+  }
+  async function target(answer?: ForwardTarget['answer']) {
+    const started = await startForwardTarget(answer);
+    targets.push(started);
+    return started;
+  }
+  /** A view of one target's delivery queue, closed after the test. */
+  function deliveries(name = 'default'): JobQueue {
+    const queue = store().backend.createQueue(forwardQueueName(config!.queue.name, name), {});
+    queue.on('error', () => {});
+    queues.push(queue);
+    return queue;
+  }
+  const accounts = () => store().backend.accountStates();
+  const statusOf = async (userId: string) => ((await accounts().get('logto', userId))?.status as { value?: string } | undefined)?.value;
+  const urlOf = (running: Service) => `http://127.0.0.1:${(running.app.server.address() as { port: number }).port}`;
+
+  afterEach(async () => {
+    await service?.close();
+    service = undefined;
+    if (config) {
+      const names = [config.queue.name, ...(config.forwarding?.targets ?? []).map((t) => forwardQueueName(config!.queue.name, t.name))];
+      for (const name of names) {
+        const queue = store().backend.createQueue(name, {});
+        queue.on('error', () => {});
+        await atMost(queue.obliterate({ force: true }));
+        await atMost(queue.close());
+      }
+    }
+    for (const queue of queues.splice(0)) await atMost(queue.close());
+    for (const started of targets.splice(0)) await started.close();
+    config = undefined;
+  });
+
+  it('POSTs each event with every secret signing it; the library verifies it and the payload holds the envelope and the account change', async () => {
+    const app = await target();
+    const [oldSecret, newSecretValue] = [newSecret(), newSecret()];
+    const s = await start({ FORWARD_URL: app.url, FORWARD_SECRET: `${newSecretValue},${oldSecret}` });
+    const userId = newUser();
+    const payload = suspended(userId);
+    expect((await postLogto(s.app, payload)).statusCode).toBe(200);
+    expect((await postLogto(s.app, unknownEvent())).statusCode).toBe(200);
+
+    await waitFor(() => app.received.length >= 2, { what: 'two deliveries' });
+    const byType = new Map(app.received.map((delivery) => [JSON.parse(delivery.body).type as string, delivery]));
+    const delivery = byType.get('logto.User.SuspensionStatus.Updated')!;
+    expect(delivery.method).toBe('POST');
+    expect(delivery.headers['content-type']).toBe('application/json');
+    // Each secret alone verifies it (a rotation), a stranger's does not.
+    const verified = verifyDelivery(newSecretValue, delivery);
+    expect(verifyDelivery(oldSecret, delivery)).toEqual(verified);
+    expect(() => verifyDelivery(newSecret(), delivery)).toThrow(/signature/i);
+    expect(() => verifyDelivery(newSecretValue, { ...delivery, body: delivery.body.replace(userId, newUser()) })).toThrow(/signature/i);
+
+    expect(delivery.headers['webhook-id']).toBe(verified.id);
+    expect(verified).toMatchObject({
+      provider: 'logto',
+      type: 'logto.User.SuspensionStatus.Updated',
+      sourceType: 'User.SuspensionStatus.Updated',
+      subject: { id: userId },
+      occurredAt: payload.createdAt,
+      data: { event: 'User.SuspensionStatus.Updated', data: { isSuspended: true } },
+      accountChange: { provider: 'logto', userId, status: 'disabled', eventId: verified.id, eventType: 'logto.User.SuspensionStatus.Updated' },
+    });
+    expect((verified.accountChange as { changes: string[] }).changes).toEqual(expect.arrayContaining(['status-changed', 'sessions-revoked']));
+    expect(typeof verified.receivedAt).toBe('string');
+    // An event the account state does not handle carries no accountChange at all.
+    const other = verifyDelivery(oldSecret, byType.get('logto.unknown')!);
+    expect(other).toMatchObject({ type: 'logto.unknown', sourceType: 'Application.Created' });
+    expect(other).not.toHaveProperty('accountChange');
+
+    // The state update did not wait for, and is not repeated by, the deliveries.
+    expect(await statusOf(userId)).toBe('disabled');
+    const metrics = await scrape(urlOf(s));
+    expect(metrics.value('webhook_forward_deliveries_total', { target: 'default', result: 'delivered' })).toBe(2);
+    expect(metrics.value('webhook_forward_attempt_duration_seconds_count', { target: 'default', outcome: 'delivered' })).toBe(2);
+    expect(metrics.value('webhook_handler_duration_seconds_count', { handler: 'forward' })).toBe(2);
+  });
+
+  it('retries after a 500 and a 429, waiting out Retry-After, with the same webhook-id and a fresh signature each time', async () => {
+    const secret = newSecret();
+    const app = await target((_delivery, n) =>
+      n === 1 ? { status: 500, body: 'database down' } : n === 2 ? { status: 429, headers: { 'retry-after': '2' } } : { status: 204 },
+    );
+    const s = await start({ FORWARD_URL: app.url, FORWARD_SECRET: secret });
+    expect((await postLogto(s.app, userDataUpdated({ userId: newUser() }))).statusCode).toBe(200);
+
+    await waitFor(() => app.received.length >= 3, { what: 'three attempts', timeoutMs: 20_000 });
+    const [first, second, third] = app.received;
+    expect(new Set(app.received.map((d) => d.headers['webhook-id'])).size).toBe(1);
+    for (const delivery of [first!, second!, third!]) expect(verifyDelivery(secret, delivery)).toMatchObject({ type: 'logto.User.Data.Updated' });
+    // FORWARD_BACKOFF_MS is 50: only the target's Retry-After explains the wait before the third.
+    expect(third!.atMs - second!.atMs).toBeGreaterThanOrEqual(1900);
+    await waitFor(async () => (await deliveries().getJobCounts('failed', 'delayed', 'waiting', 'active')).delayed === 0, { what: 'the delivery to finish' });
+    expect(await deliveries().getFailedCount()).toBe(0);
+    const metrics = await scrape(urlOf(s));
+    expect(metrics.value('webhook_forward_attempt_duration_seconds_count', { target: 'default', outcome: 'server_error' })).toBe(1);
+    expect(metrics.value('webhook_forward_attempt_duration_seconds_count', { target: 'default', outcome: 'rate_limited' })).toBe(1);
+    expect(metrics.value('webhook_forward_deliveries_total', { target: 'default', result: 'delivered' })).toBe(1);
+  });
+
+  it('fails a delivery answered 400 for good, into the target failed set; the CLI retries it and it is delivered', async () => {
+    const secret = newSecret();
+    let refuse = true;
+    const app = await target(() => (refuse ? { status: 400, body: 'unknown\nfield\x00 "foo"' } : { status: 200 }));
+    const s = await start({ FORWARD_TARGETS: JSON.stringify([{ name: 'crm', url: app.url, secret }]) });
+    const userId = newUser();
+    expect((await postLogto(s.app, userDataUpdated({ userId }))).statusCode).toBe(200);
+
+    const queue = deliveries('crm');
+    const [failed] = await waitFor(async () => {
+      const jobs = await queue.getFailed();
+      return jobs.length > 0 ? jobs : undefined;
+    }, { what: 'the delivery in the failed set' });
+    expect(app.received).toHaveLength(1); // no retry of a 400
+    expect(failed!.attemptsMade).toBe(1);
+    expect(failed!.failedReason).toBe('target crm answered 400: unknown field "foo"');
+    expect(((await accounts().get('logto', userId))?.profile.username as { value?: string } | undefined)?.value).toBe('ada'); // the state update went through
+
+    refuse = false;
+    const out: string[] = [];
+    const err: string[] = [];
+    const opened: (string | undefined)[] = [];
+    const code = await runCli(['failed', 'retry', failed!.id!, '--target', 'crm'], {
+      openQueue: async (name): Promise<OpenedQueue> => {
+        opened.push(name);
+        return { queue: deliveries(name), description: kind, close: async () => {} };
+      },
+      stdout: { write: (text: string) => out.push(text) } as never,
+      stderr: { write: (text: string) => err.push(text) } as never,
+      stdinIsTTY: false,
+      confirm: async () => false,
+    });
+    expect({ code, err: err.join('') }).toEqual({ code: 0, err: '' });
+    expect(opened).toEqual(['crm']);
+    expect(out.join('')).toMatch(/is waiting again; the delivery to crm is POSTed again/);
+    await waitFor(() => app.received.length >= 2, { what: 'the retried delivery' });
+    expect(verifyDelivery(secret, app.received[1]!)).toMatchObject({ id: failed!.id, subject: { id: userId } });
+    await waitFor(async () => (await queue.getFailedCount()) === 0 && (await queue.getCompletedCount()) === 0, { what: 'the failed set to empty' });
+  });
+
+  it('forwards nothing for a refused request, and once for an event delivered twice', async () => {
+    const secret = newSecret();
+    const app = await target();
+    const s = await start({ FORWARD_URL: app.url, FORWARD_SECRET: secret });
+    const forged = userDataUpdated({ userId: newUser() });
+    expect((await postLogto(s.app, forged, { key: 'not-the-signing-key-0123456789' })).statusCode).toBe(401);
+    const payload = userDataUpdated({ userId: newUser() });
+    expect((await postLogto(s.app, payload)).statusCode).toBe(200);
+    expect((await postLogto(s.app, payload)).statusCode).toBe(200); // Logto redelivers the same bytes
+
+    await waitFor(() => app.received.length >= 1, { what: 'the delivery' });
+    // Then until every queue is idle: a second delivery would have been made by now.
+    await waitFor(async () => {
+      const events = s.backend.createQueue(config!.queue.name, {});
+      events.on('error', () => {});
+      queues.push(events);
+      const [a, b] = await Promise.all([events.getJobCounts('waiting', 'active', 'delayed'), deliveries().getJobCounts('waiting', 'active', 'delayed')]);
+      return Object.values(a).every((n) => n === 0) && Object.values(b).every((n) => n === 0);
+    }, { what: 'the queues to be idle' });
+    expect(app.received).toHaveLength(1);
+    expect(verifyDelivery(secret, app.received[0]!)).toMatchObject({ subject: { id: (payload.params as { userId: string }).userId } });
+  });
+
+  it('gives each target only the events its filter names; a target that times out holds up neither the other nor the account state', async () => {
+    const slow = await target(() => ({ status: 200, delayMs: 5000 }));
+    const fast = await target();
+    const s = await start({
+      FORWARD_TARGETS: JSON.stringify([
+        { name: 'slow', url: slow.url, secret: newSecret(), timeoutMs: 500 },
+        { name: 'fast', url: fast.url, secret: newSecret(), events: 'logto.User.Suspension*' },
+      ]),
+    });
+    const userId = newUser();
+    expect((await postLogto(s.app, unknownEvent())).statusCode).toBe(200);
+    expect((await postLogto(s.app, suspended(userId))).statusCode).toBe(200);
+
+    await waitFor(() => fast.received.length >= 1, { what: 'the fast target' });
+    await waitFor(() => slow.received.length >= 3, { what: 'the slow target to be retried after timeouts', timeoutMs: 20_000 });
+    expect(fast.received.map((d) => JSON.parse(d.body).type)).toEqual(['logto.User.SuspensionStatus.Updated']);
+    expect(await statusOf(userId)).toBe('disabled');
+    const metrics = await scrape(urlOf(s));
+    expect(metrics.value('webhook_forward_attempt_duration_seconds_count', { target: 'slow', outcome: 'timeout' })).toBeGreaterThanOrEqual(1);
+    expect(metrics.value('webhook_forward_deliveries_total', { target: 'fast', result: 'delivered' })).toBe(1);
+  });
+
+  it('follows no redirect: a 307 fails the delivery for good and the other address gets nothing', async () => {
+    const elsewhere = await target();
+    const app = await target(() => ({ status: 307, headers: { location: elsewhere.url } }));
+    await start({ FORWARD_URL: app.url, FORWARD_SECRET: newSecret() });
+    expect((await postLogto(service!.app, userDataUpdated({ userId: newUser() }))).statusCode).toBe(200);
+    const [failed] = await waitFor(async () => {
+      const jobs = await deliveries().getFailed();
+      return jobs.length > 0 ? jobs : undefined;
+    }, { what: 'the failed delivery' });
+    expect(failed!.failedReason).toMatch(/answered 307 \(a redirect, not followed/);
+    expect(app.received).toHaveLength(1);
+    expect(elsewhere.received).toHaveLength(0);
+  });
+
+  it('purging a user removes their failed deliveries, except the deletion event own', async () => {
+    const app = await target(() => ({ status: 422 }));
+    const s = await start({ FORWARD_URL: app.url, FORWARD_SECRET: newSecret() });
+    const userId = newUser();
+    const other = newUser();
+    expect((await postLogto(s.app, userDataUpdated({ userId }))).statusCode).toBe(200);
+    expect((await postLogto(s.app, userDataUpdated({ userId: other }))).statusCode).toBe(200);
+    await waitFor(async () => (await deliveries().getFailedCount()) === 2, { what: 'two failed deliveries' });
+
+    const deletion = deleted(userId);
+    expect((await postLogto(s.app, deletion)).statusCode).toBe(200);
+    await waitFor(async () => (await statusOf(userId)) === 'deleted', { what: 'the purge' });
+    const subjects = await waitFor(async () => {
+      const jobs = await deliveries().getFailed();
+      const types = jobs.map((job) => `${job.data.subject?.id}:${job.data.type}`).sort();
+      return types.length === 2 && types.includes(`${userId}:logto.User.Deleted`) ? types : undefined;
+    }, { what: 'the purge of the failed deliveries' });
+    expect(subjects).toEqual([`${other}:logto.User.Data.Updated`, `${userId}:logto.User.Deleted`].sort());
+  });
+});
+
+describe('forwarding on an embedded store the service opens itself', () => {
+  it('delivers to three targets: the store has a connection for each delivery worker', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'forward-embedded-'));
+    const apps = await Promise.all([1, 2, 3].map(() => startForwardTarget()));
+    const secret = newSecret();
+    const config = testConfig({
+      REDIS_URL: undefined,
+      DATA_DIR: dataDir,
+      KAKAO_AUDIENCE: '',
+      LOGTO_SIGNING_KEYS: LOGTO_KEY,
+      FORWARD_ALLOW_HTTP: 'true',
+      FORWARD_TARGETS: JSON.stringify(apps.map((app, i) => ({ name: `app${i}`, url: app.url, secret }))),
+    });
+    const service = await startService(config, { role: 'all', logger: captureLogs().logger, registerHandlers: () => {} });
+    try {
+      expect((await postLogto(service.app, userDataUpdated({ userId: newUser() }))).statusCode).toBe(200);
+      await waitFor(() => apps.every((app) => app.received.length === 1), { what: 'a delivery to each target', timeoutMs: 20_000 });
+      for (const app of apps) expect(verifyDelivery(secret, app.received[0]!)).toMatchObject({ type: 'logto.User.Data.Updated' });
+    } finally {
+      await service.close();
+      await Promise.all(apps.map((app) => app.close()));
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
