@@ -33,6 +33,7 @@ describe.each(BACKENDS)('forwarding as Standard Webhooks, on %s', (kind) => {
   let config: Config | undefined;
   const targets: ForwardTarget[] = [];
   const queues: JobQueue[] = [];
+  let logs: Record<string, unknown>[] = [];
 
   async function start(env: Record<string, string>) {
     config = testConfig({
@@ -44,7 +45,9 @@ describe.each(BACKENDS)('forwarding as Standard Webhooks, on %s', (kind) => {
       FORWARD_BACKOFF_MS: '50',
       ...env,
     });
-    service = await startService(config, { role: 'all', logger: captureLogs().logger, backend: store().backend, registerHandlers: () => {} });
+    const captured = captureLogs();
+    logs = captured.lines;
+    service = await startService(config, { role: 'all', logger: captured.logger, backend: store().backend, registerHandlers: () => {} });
     return service;
   }
   async function target(answer?: ForwardTarget['answer']) {
@@ -145,6 +148,9 @@ describe.each(BACKENDS)('forwarding as Standard Webhooks, on %s', (kind) => {
     expect(metrics.value('webhook_forward_attempt_duration_seconds_count', { target: 'default', outcome: 'server_error' })).toBe(1);
     expect(metrics.value('webhook_forward_attempt_duration_seconds_count', { target: 'default', outcome: 'rate_limited' })).toBe(1);
     expect(metrics.value('webhook_forward_deliveries_total', { target: 'default', result: 'delivered' })).toBe(1);
+    // Three attempts of the delivery, one run of the event's handlers: retries re-run only the delivery.
+    expect(metrics.value('webhook_handler_duration_seconds_count', { handler: 'account-state' })).toBe(1);
+    expect(metrics.value('webhook_handler_duration_seconds_count', { handler: 'forward' })).toBe(1);
   });
 
   it('fails a delivery answered 400 for good, into the target failed set; the CLI retries it and it is delivered', async () => {
@@ -247,7 +253,8 @@ describe.each(BACKENDS)('forwarding as Standard Webhooks, on %s', (kind) => {
   });
 
   it('purging a user removes their failed deliveries, except the deletion event own', async () => {
-    const app = await target(() => ({ status: 422 }));
+    // A long answer: only a short excerpt may reach the logs and the failed jobs.
+    const app = await target(() => ({ status: 422, body: `${'x'.repeat(400)} END-OF-ANSWER` }));
     const s = await start({ FORWARD_URL: app.url, FORWARD_SECRET: newSecret() });
     const userId = newUser();
     const other = newUser();
@@ -264,6 +271,12 @@ describe.each(BACKENDS)('forwarding as Standard Webhooks, on %s', (kind) => {
       return types.length === 2 && types.includes(`${userId}:logto.User.Deleted`) ? types : undefined;
     }, { what: 'the purge of the failed deliveries' });
     expect(subjects).toEqual([`${other}:logto.User.Data.Updated`, `${userId}:logto.User.Deleted`].sort());
+    const failedReasons = (await deliveries().getFailed()).map((job) => job.failedReason);
+    expect(failedReasons.every((reason) => reason.length < 300 && !reason.includes('END-OF-ANSWER'))).toBe(true);
+    const refusals = logs.filter((line) => line.component === 'forward' && line.outcome === 'rejected');
+    expect(refusals.length).toBeGreaterThanOrEqual(2);
+    expect(JSON.stringify(logs)).not.toContain('END-OF-ANSWER');
+    expect(JSON.stringify(logs)).not.toContain('ada@example.com'); // the payload's personal data is never logged
   });
 });
 
