@@ -189,6 +189,24 @@ describe.each(BACKENDS)('queue dashboard, on %s', (kind) => {
     else expect(workers.workers).toBeNull();
   });
 
+  it("lists each forwarding target's delivery queue after the event queue", async () => {
+    const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    await start({
+      ADMIN_USER,
+      ADMIN_PASSWORD,
+      FORWARD_TARGETS: JSON.stringify([
+        { name: 'crm', url: 'https://crm.example/hooks', secret },
+        { name: 'app', url: 'https://app.example/hooks', secret },
+      ]),
+    });
+    const api = await admin('/admin/queues/api/queues');
+    expect(((await api.json()) as { queues: { name: string }[] }).queues.map((queue) => queue.name)).toEqual([
+      queueName,
+      `${queueName}-forward-crm`,
+      `${queueName}-forward-app`,
+    ]);
+  });
+
   it('does not exist without ADMIN_USER and ADMIN_PASSWORD', async () => {
     await start({});
     for (const path of ['/admin/queues', '/admin/queues/', '/admin/queues/api/queues', '/admin/queues/static/images/logo.svg']) {
