@@ -119,10 +119,16 @@ export const forwardingEnvCheck = [
       }
     }
     if (env.FORWARD_ALLOW_HTTP !== true) {
-      const urls = env.FORWARD_TARGETS?.map((target) => ({ where: `target ${target.name}`, url: target.url })) ?? (env.FORWARD_URL ? [{ where: 'FORWARD_URL', url: env.FORWARD_URL }] : []);
-      for (const { where, url } of urls) {
-        if (new URL(url).protocol !== 'https:') {
-          ctx.addIssue({ code: 'custom', path: [env.FORWARD_TARGETS ? 'FORWARD_TARGETS' : 'FORWARD_URL'], message: `${where}: only https:// targets are allowed; set FORWARD_ALLOW_HTTP=true for http://` });
+      // This check runs even when a variable failed its own schema: it then sees the raw text,
+      // so it looks only at values that parsed (their own problem is reported already).
+      const targets = Array.isArray(env.FORWARD_TARGETS) ? env.FORWARD_TARGETS : [];
+      const urls = [
+        ...targets.map((target) => ({ path: 'FORWARD_TARGETS', where: `target ${String(target?.name)}: `, url: target?.url })),
+        ...(typeof env.FORWARD_URL === 'string' ? [{ path: 'FORWARD_URL', where: '', url: env.FORWARD_URL }] : []),
+      ];
+      for (const { path, where, url } of urls) {
+        if (typeof url === 'string' && URL.canParse(url) && new URL(url).protocol === 'http:') {
+          ctx.addIssue({ code: 'custom', path: [path], message: `${where}only https:// targets are allowed; set FORWARD_ALLOW_HTTP=true for http://` });
         }
       }
     }

@@ -93,7 +93,7 @@ async function readExcerpt(response: Response): Promise<string> {
   }
   const text = Buffer.concat(chunks).subarray(0, READ_AT_MOST_BYTES).toString('utf8');
   // eslint-disable-next-line no-control-regex
-  const line = text.replace(/[\x00-\x1f\x7f\s]+/g, ' ').trim();
+  const line = text.replace(/[\x00-\x1f\x7f-\x9f\s]+/g, ' ').trim();
   return line.length > EXCERPT_CHARS ? `${line.slice(0, EXCERPT_CHARS)}…` : line;
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type OpenedQueue } from '../../src/cli/program.js';
 import type { Config } from '../../src/config/config.js';
 import { forwardQueueName } from '../../src/forwarding/queues.js';
@@ -10,6 +10,7 @@ import type { JobQueue } from '../../src/queue/backend.js';
 import { startService, type Service } from '../../src/service.js';
 import { BACKENDS } from '../helpers/backends.js';
 import { newSecret, startForwardTarget, verifyDelivery, type ForwardTarget } from '../helpers/forward-target.js';
+import { createTestKey, setClaims, signSet, startJwksServer, TEST_AUDIENCE, type JwksServer, type TestKey } from '../helpers/kakao-transmitter.js';
 import { LOGTO_KEY, postLogto, userDataUpdated } from '../helpers/logto-signer.js';
 import { captureLogs, useTestBackend } from '../helpers/receiver.js';
 import { testConfig } from '../helpers/test-config.js';
@@ -126,6 +127,50 @@ describe.each(BACKENDS)('forwarding as Standard Webhooks, on %s', (kind) => {
     expect(metrics.value('webhook_forward_deliveries_total', { target: 'default', result: 'delivered' })).toBe(2);
     expect(metrics.value('webhook_forward_attempt_duration_seconds_count', { target: 'default', outcome: 'delivered' })).toBe(2);
     expect(metrics.value('webhook_handler_duration_seconds_count', { handler: 'forward' })).toBe(2);
+  });
+
+  describe('a Kakao Security Event Token', () => {
+    let key: TestKey;
+    let jwks: JwksServer;
+    beforeAll(async () => {
+      key = await createTestKey('fwd-key');
+      jwks = await startJwksServer([key]);
+    });
+    afterAll(async () => jwks?.close());
+
+    it('is forwarded in the same envelope, with the account change it made', async () => {
+      const app = await target();
+      const secret = newSecret();
+      const s = await start({ FORWARD_URL: app.url, FORWARD_SECRET: secret, FORWARD_EVENTS: 'kakao.*', KAKAO_AUDIENCE: TEST_AUDIENCE, KAKAO_JWKS_URI: jwks.url });
+      const userId = `${Date.now()}${Math.floor(Math.random() * 1000)}`;
+      const disabled = 'https://schemas.openid.net/secevent/risc/event-type/account-disabled';
+      const claims = setClaims({ sub: userId, events: { [disabled]: { subject: { subject_type: 'iss-sub', iss: 'https://kauth.kakao.com', sub: userId }, reason: 'hijacking' } } });
+      const response = await fetch(`${urlOf(s)}/webhooks/kakao/account-status`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/secevent+jwt' },
+        body: await signSet(key, claims),
+      });
+      expect(response.status).toBe(202);
+      expect((await postLogto(s.app, userDataUpdated({ userId: newUser() }))).statusCode).toBe(200); // filtered out
+
+      await waitFor(() => app.received.length >= 1, { what: 'the delivery' });
+      const forwarded = verifyDelivery(secret, app.received[0]!);
+      expect(forwarded).toMatchObject({
+        provider: 'kakao',
+        type: 'kakao.account-disabled',
+        sourceType: disabled,
+        subject: { id: userId },
+        transactionId: 'txn-1',
+        data: { reason: 'hijacking', subject: { subject_type: 'iss-sub', sub: userId } }, // the event's own claims
+        accountChange: { provider: 'kakao', userId, status: 'disabled' },
+      });
+      // The Logto event reached the worker too (its account state exists) but not this target.
+      const events = s.backend.createQueue(config!.queue.name, {});
+      events.on('error', () => {});
+      queues.push(events);
+      await waitFor(async () => Object.values(await events.getJobCounts('waiting', 'active')).every((n) => n === 0), { what: 'the queue to drain' });
+      expect(app.received.map((d) => JSON.parse(d.body).type)).toEqual(['kakao.account-disabled']);
+    });
   });
 
   it('retries after a 500 and a 429, waiting out Retry-After, with the same webhook-id and a fresh signature each time', async () => {
