@@ -16,3 +16,6 @@ export { AccountClientError } from './errors.js';
 export { createSessionGuard, type SessionGuard, type SessionGuardOptions, type SessionGuardStats } from './session-guard.js';
 export type { AccountChange, AccountState, AccountStatus, ChangeKind } from '../model.js';
 export type { SessionCheck, SessionRefusal } from '../session-check.js';
+/** The body of a forwarded event (FORWARD_URL), for applications that receive them in TypeScript. */
+export type { ForwardedEvent } from '../../forwarding/payload.js';
+export type { EventName, EventOf } from '../../events/catalog.js';
