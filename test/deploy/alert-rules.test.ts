@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { PermanentError } from '../../src/errors.js';
 import { kakaoEvent } from '../helpers/account-api.js';
 import { DEFAULT_BACKEND } from '../helpers/backends.js';
+import { newSecret, startForwardTarget, type ForwardTarget } from '../helpers/forward-target.js';
 import { ADMIN_ENV } from '../helpers/kakao-admin.js';
 import { createTestKey, startJwksServer, type JwksServer } from '../helpers/kakao-transmitter.js';
 import { LOGTO_KEY, signLogto, userDataUpdated } from '../helpers/logto-signer.js';
@@ -95,16 +96,30 @@ describe('deploy/prometheus/alerts.yml', () => {
     expect(unit).toContain('SUCCESS');
   });
 
-  describe(`uses only metrics the service exports (a service on ${DEFAULT_BACKEND} that has handled events)`, () => {
+  describe(`uses only metrics the service exports (a service on ${DEFAULT_BACKEND} that has handled and forwarded events)`, () => {
     const store = useTestBackend(DEFAULT_BACKEND);
     let jwks: JwksServer;
+    let target: ForwardTarget;
     let running: RunningService;
     let scraped: Scrape;
 
     beforeAll(async () => {
       const key = await createTestKey('kakao-key-1');
       jwks = await startJwksServer([key]);
-      const config = testConfig({ ...store().env, KAKAO_JWKS_URI: jwks.url, JWKS_COOLDOWN_MS: '0', LOGTO_SIGNING_KEYS: LOGTO_KEY, ...ADMIN_ENV, JOB_ATTEMPTS: '1' });
+      // An application that refuses every delivery: each one ends in the failed set at once.
+      target = await startForwardTarget(() => ({ status: 400 }));
+      const config = testConfig({
+        ...store().env,
+        KAKAO_JWKS_URI: jwks.url,
+        JWKS_COOLDOWN_MS: '0',
+        LOGTO_SIGNING_KEYS: LOGTO_KEY,
+        ...ADMIN_ENV,
+        JOB_ATTEMPTS: '1',
+        FORWARD_URL: target.url,
+        FORWARD_SECRET: newSecret(),
+        FORWARD_ALLOW_HTTP: 'true',
+        FORWARD_BACKOFF_MS: '10',
+      });
       running = await runService(config, {
         backend: store().backend,
         register: (registry, received) => {
@@ -127,12 +142,14 @@ describe('deploy/prometheus/alerts.yml', () => {
       expect((await postSetOverHttp(baseUrl, await kakaoEvent(await createTestKey('kakao-key-2'), 'user-unlinked', '4211', t + 2000))).status).toBe(503);
       scraped = await waitFor(async () => {
         const s = await scrape(baseUrl);
-        return s.value('webhook_queue_jobs', { state: 'failed' }) === 1 ? s : undefined;
-      }, { what: 'the failed job' });
+        return s.value('webhook_queue_jobs', { state: 'failed' }) === 1 && s.value('webhook_forward_deliveries_total', { target: 'default', result: 'failed' }) === 3 ? s : undefined;
+      }, { what: 'the failed job and the three failed deliveries' });
+      expect(target.received).toHaveLength(3);
     }, 60_000);
 
     afterAll(async () => {
-      await running?.close();
+      await running?.close(); // its queues too, the refused deliveries' included
+      await target?.close();
       await jwks?.close();
     });
 
@@ -151,6 +168,7 @@ describe('deploy/prometheus/alerts.yml', () => {
           'webhook_jwks_age_seconds',
           'webhook_store_up',
           'webhook_metrics_collect_errors_total',
+          'webhook_forward_deliveries_total',
         ]),
       );
     });

@@ -1,5 +1,6 @@
 import type { Config } from '../../src/config/config.js';
 import type { EventOf } from '../../src/events/catalog.js';
+import { forwardQueueName } from '../../src/forwarding/queues.js';
 import type { HandlerRegistry } from '../../src/handlers/registry.js';
 import type { JobQueue, QueueBackend } from '../../src/queue/backend.js';
 import { startService, type Role, type Service } from '../../src/service.js';
@@ -45,6 +46,13 @@ export async function runService(
       await atMost(inspect.obliterate({ force: true }));
       await atMost(inspect.close());
       await service.close();
+      // Each forwarding target's queue too: refused deliveries are kept FAILED_JOB_RETENTION_SECONDS.
+      for (const target of config.forwarding?.targets ?? []) {
+        const queue = service.backend.createQueue(forwardQueueName(config.queue.name, target.name), {});
+        queue.on('error', () => {});
+        await atMost(queue.obliterate({ force: true }));
+        await atMost(queue.close());
+      }
     },
   };
 }
