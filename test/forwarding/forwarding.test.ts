@@ -283,6 +283,44 @@ describe.each(BACKENDS)('forwarding as Standard Webhooks, on %s', (kind) => {
     expect(metrics.value('webhook_forward_deliveries_total', { target: 'fast', result: 'delivered' })).toBe(1);
   });
 
+  it('forwards with the account-state handler off, without accountChange', async () => {
+    const app = await target();
+    const secret = newSecret();
+    const s = await start({ FORWARD_URL: app.url, FORWARD_SECRET: secret, BUILT_IN_HANDLERS: 'none' });
+    const userId = newUser();
+    expect((await postLogto(s.app, suspended(userId))).statusCode).toBe(200);
+    await waitFor(() => app.received.length >= 1, { what: 'the delivery' });
+    const forwarded = verifyDelivery(secret, app.received[0]!);
+    expect(forwarded).toMatchObject({ type: 'logto.User.SuspensionStatus.Updated', subject: { id: userId } });
+    expect(forwarded).not.toHaveProperty('accountChange');
+    expect(await accounts().get('logto', userId)).toBeNull();
+  });
+
+  it('is done by the worker role: a receiver-only process forwards nothing itself', async () => {
+    const app = await target();
+    const secret = newSecret();
+    const receiver = await start({ FORWARD_URL: app.url, FORWARD_SECRET: secret });
+    // start() made an all-in-one service; replace it with a receiver and a separate worker on the same store.
+    await receiver.close();
+    const captured = captureLogs();
+    service = await startService(config!, { role: 'receiver', logger: captured.logger, backend: store().backend });
+    const userId = newUser();
+    expect((await postLogto(service.app, suspended(userId))).statusCode).toBe(200);
+    const events = store().backend.createQueue(config!.queue.name, {});
+    events.on('error', () => {});
+    queues.push(events);
+    await waitFor(async () => (await events.getWaitingCount()) === 1, { what: 'the stored event' });
+    expect(app.received).toHaveLength(0);
+
+    const worker = await startService({ ...config!, http: { ...config!.http, port: 0 } }, { role: 'worker', logger: captured.logger, backend: store().backend, registerHandlers: () => {} });
+    try {
+      await waitFor(() => app.received.length >= 1, { what: 'the worker to forward it' });
+      expect(verifyDelivery(secret, app.received[0]!)).toMatchObject({ subject: { id: userId }, accountChange: { status: 'disabled' } });
+    } finally {
+      await worker.close();
+    }
+  });
+
   it('follows no redirect: a 307 fails the delivery for good and the other address gets nothing', async () => {
     const elsewhere = await target();
     const app = await target(() => ({ status: 307, headers: { location: elsewhere.url } }));
