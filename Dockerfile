@@ -24,6 +24,10 @@ RUN npm pkg delete scripts.prepare && npm ci --omit=dev --no-audit --no-fund
 FROM node:24-bookworm-slim AS runtime
 RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
+# glibc malloc with one arena and a fixed mmap threshold: what the threads that compile the
+# embedded store's WebAssembly free goes back to the system, and an idle process stays 30-50 MiB
+# smaller, with no throughput cost measured (README.md, Performance). npm start sets the same.
+ENV MALLOC_ARENA_MAX=1 MALLOC_MMAP_THRESHOLD_=131072
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

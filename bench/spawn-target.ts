@@ -13,7 +13,8 @@ const ROOT = new URL('..', import.meta.url).pathname;
 export async function spawnTarget(args: string[], env: Record<string, string>, nodeArgs: string[] = []): Promise<Target> {
   const child = spawn(process.execPath, [...nodeArgs, ...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []), '--import', 'tsx', 'bench/target.ts', ...args], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
+    // glibc's MALLOC_* settings pass through (npm start sets two), so a run measures what they cost.
+    env: { PATH: process.env.PATH ?? '', ...mallocEnv(), ...env },
     stdio: ['ignore', process.env.BENCH_TARGET_LOG ? openSync(process.env.BENCH_TARGET_LOG, 'a') : 'ignore', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -34,4 +35,8 @@ export async function spawnTarget(args: string[], env: Record<string, string>, n
       await exited;
     },
   };
+}
+
+function mallocEnv(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[0].startsWith('MALLOC_') && entry[1] !== undefined));
 }

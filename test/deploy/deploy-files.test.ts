@@ -58,11 +58,22 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
     const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string>; dependencies: Record<string, string> };
     // npm start on a clone runs the same compiled entry point; npm ci builds it (prepare).
-    expect(pkg.scripts.start).toBe('exec node dist/main.js');
+    expect(pkg.scripts.start).toMatch(/; exec node dist\/main\.js$/);
     expect(pkg.scripts.prepare).toBe('npm run build');
     expect(pkg.dependencies.tsx).toBeUndefined();
     expect(pkg.dependencies.typescript).toBeUndefined();
   });
+});
+
+it('runs the service with the same glibc malloc settings under npm start and in the image (the bench measures their effect on idle RSS)', () => {
+  const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+  const dockerfile = read('Dockerfile');
+  const settings = { MALLOC_ARENA_MAX: '1', MALLOC_MMAP_THRESHOLD_: '131072' };
+  for (const [name, value] of Object.entries(settings)) {
+    // A default: an operator's own value wins.
+    expect(pkg.scripts.start).toContain(`${name}=\${${name}:-${value}}`);
+    expect(dockerfile).toMatch(new RegExp(`^ENV .*\\b${name}=${value}\\b`, 'm'));
+  }
 });
 
 describe('package.json', () => {
