@@ -106,8 +106,9 @@ describe('deploy/prometheus/alerts.yml', () => {
     beforeAll(async () => {
       const key = await createTestKey('kakao-key-1');
       jwks = await startJwksServer([key]);
-      // An application that refuses every delivery: each one ends in the failed set at once.
-      target = await startForwardTarget(() => ({ status: 400 }));
+      // An application that refuses the first two deliveries (each ends in the failed set at
+      // once) and takes the third: both results and two attempt outcomes are exported.
+      target = await startForwardTarget((_delivery, n) => ({ status: n <= 2 ? 400 : 204 }));
       const config = testConfig({
         ...store().env,
         KAKAO_JWKS_URI: jwks.url,
@@ -142,8 +143,10 @@ describe('deploy/prometheus/alerts.yml', () => {
       expect((await postSetOverHttp(baseUrl, await kakaoEvent(await createTestKey('kakao-key-2'), 'user-unlinked', '4211', t + 2000))).status).toBe(503);
       scraped = await waitFor(async () => {
         const s = await scrape(baseUrl);
-        return s.value('webhook_queue_jobs', { state: 'failed' }) === 1 && s.value('webhook_forward_deliveries_total', { target: 'default', result: 'failed' }) === 3 ? s : undefined;
-      }, { what: 'the failed job and the three failed deliveries' });
+        const failedJob = s.value('webhook_queue_jobs', { state: 'failed' }) === 1;
+        const deliveries = s.value('webhook_forward_deliveries_total', { target: 'default', result: 'failed' }) === 2 && s.value('webhook_forward_deliveries_total', { target: 'default', result: 'delivered' }) === 1;
+        return failedJob && deliveries ? s : undefined;
+      }, { what: 'the failed job, the two failed deliveries and the delivered one' });
       expect(target.received).toHaveLength(3);
     }, 60_000);
 
@@ -169,6 +172,7 @@ describe('deploy/prometheus/alerts.yml', () => {
           'webhook_store_up',
           'webhook_metrics_collect_errors_total',
           'webhook_forward_deliveries_total',
+          'webhook_forward_attempt_duration_seconds_count',
         ]),
       );
     });
@@ -176,7 +180,9 @@ describe('deploy/prometheus/alerts.yml', () => {
     it.each(selectors.map((s) => [`${s.rule}: ${s.name}${s.matchers.length ? `{${s.matchers.map((m) => `${m.label}${m.op}"${m.value}"`).join(',')}}` : ''}`, s] as const))(
       '%s is exported',
       (_title, selector) => {
-        expect(scraped.families.has(selector.name), `# TYPE ${selector.name}`).toBe(true);
+        // A histogram's _count and _sum series belong to the family of its base name.
+        const family = scraped.families.has(selector.name) ? selector.name : selector.name.replace(/_(count|sum|bucket)$/, '');
+        expect(scraped.families.has(family), `# TYPE ${family}`).toBe(true);
         const series = scraped.samples.filter((sample) => sample.name === selector.name && selector.matchers.every((m) => matches(sample.labels, m)));
         expect(series.length, `a series of ${selector.name} matching the rule's labels`).toBeGreaterThan(0);
       },
