@@ -97,6 +97,9 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
       },
       {
         concurrency: config.concurrency,
+        // PostgreSQL: a delivery holds no connection while it waits on the target, so two serve
+        // its slots (plus the worker's LISTEN connection).
+        connections: 2,
         settings: { backoffStrategy },
         ...(options.lockDurationMs === undefined ? {} : { lockDuration: options.lockDurationMs, stalledInterval: options.lockDurationMs }),
       },

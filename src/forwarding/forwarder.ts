@@ -34,7 +34,9 @@ export function createForwarder(options: ForwarderOptions): Forwarder {
       wants: (type: string) => !filter || filter.matches(type),
       queue: () => {
         if (!queue) {
-          queue = options.backend.createQueue(forwardQueueName(options.eventQueueName, target.name), defaults);
+          // One connection: each add is one statement, and twenty targets must not take a
+          // PostgreSQL server's hundred connections.
+          queue = options.backend.createQueue(forwardQueueName(options.eventQueueName, target.name), defaults, { connections: 1 });
           queue.on('error', () => {}); // surfaced through add(): the event's job fails and retries
         }
         return queue;

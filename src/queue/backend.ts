@@ -19,13 +19,23 @@ export type JobQueue = Queue<WebhookEvent, unknown, string>;
 export type EventProcessor = Processor<EventOf, void, string>;
 
 /** BullMQ worker settings that a backend passes to its Worker unchanged. */
-export type WorkerTuning = Pick<WorkerOptions, 'lockDuration' | 'stalledInterval' | 'settings'> & { concurrency: number };
+export type WorkerTuning = Pick<WorkerOptions, 'lockDuration' | 'stalledInterval' | 'settings'> & {
+  concurrency: number;
+  /** PostgreSQL: the most pooled connections this worker opens (its LISTEN connection aside); default 4. */
+  connections?: number;
+};
+
+/** How a queue is used, where the store has a say. */
+export interface QueueTuning {
+  /** PostgreSQL: the most pooled connections this queue opens; default 4. Idle ones close after 10 s. */
+  connections?: number;
+}
 
 export interface QueueBackend {
   readonly kind: BackendKind;
   /** Where events go, for the start-up log; never holds a password. */
   readonly description: string;
-  createQueue(name: string, defaultJobOptions: DefaultJobOptions): JobQueue;
+  createQueue(name: string, defaultJobOptions: DefaultJobOptions, tuning?: QueueTuning): JobQueue;
   createWorker(name: string, processor: EventProcessor, tuning: WorkerTuning): Worker<EventOf, void, string>;
   /** True when the store answers within the request budget. */
   ping(): Promise<boolean>;

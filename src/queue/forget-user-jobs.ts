@@ -13,42 +13,59 @@ const PAGE = 500;
  * Completed jobs are not kept at all, and jobs still waiting are removed when they complete.
  */
 export function createUserJobForgetter(backend: QueueBackend, queueNames: readonly string[], log: Logger) {
-  const queues = new Map<string, JobQueue>();
+  // Opened for each purge and closed after it: purges are rare, and a queue per forwarding target
+  // kept open would hold PostgreSQL connections for nothing.
   const open = (name: string) => {
-    let queue = queues.get(name);
-    if (!queue) {
-      queue = backend.createQueue(name, {});
-      queue.on('error', () => {});
-      queues.set(name, queue);
-    }
+    const queue = backend.createQueue(name, {}, { connections: 1 });
+    queue.on('error', () => {});
     return queue;
   };
+  const inFlight = new Set<Promise<unknown>>();
   return {
     async forget({ provider, userId, deletedAt, eventId }: { provider: string; userId: string; deletedAt: Date; eventId?: string }): Promise<void> {
-      let removed = 0;
-      for (const name of queueNames) {
-        const q = open(name);
-        for (const state of ['failed', 'delayed'] as const) {
-          for (let start = 0; ; start += PAGE) {
-            const jobs = await q.getJobs([state], start, start + PAGE - 1);
-            let removedHere = 0;
-            for (const job of jobs) {
-              const event = job?.data;
-              if (!event || event.provider !== provider || event.subject?.id !== userId || event.id === eventId) continue;
-              if (Date.parse(event.occurredAt) > deletedAt.getTime()) continue;
-              await job.remove();
-              removedHere += 1;
-            }
-            removed += removedHere;
-            if (jobs.length < PAGE) break;
-            start -= removedHere; // the list shifted up by what was removed
+      const work = (async () => {
+        let removed = 0;
+        for (const name of queueNames) {
+          const q = open(name);
+          try {
+            removed += await forgetIn(q, { provider, userId, deletedAt, eventId });
+          } finally {
+            await q.close();
           }
         }
+        if (removed > 0) log.info({ provider, userId, removed }, 'failed and delayed jobs of a purged user removed');
+      })();
+      inFlight.add(work);
+      try {
+        await work;
+      } finally {
+        inFlight.delete(work);
       }
-      if (removed > 0) log.info({ provider, userId, removed }, 'failed and delayed jobs of a purged user removed');
     },
+    /** Waits for the purges under way. */
     async close() {
-      await Promise.all([...queues.values()].map((queue) => queue.close()));
+      await Promise.allSettled([...inFlight]);
     },
   };
+}
+
+async function forgetIn(q: JobQueue, { provider, userId, deletedAt, eventId }: { provider: string; userId: string; deletedAt: Date; eventId?: string }): Promise<number> {
+  let removed = 0;
+  for (const state of ['failed', 'delayed'] as const) {
+    for (let start = 0; ; start += PAGE) {
+      const jobs = await q.getJobs([state], start, start + PAGE - 1);
+      let removedHere = 0;
+      for (const job of jobs) {
+        const event = job?.data;
+        if (!event || event.provider !== provider || event.subject?.id !== userId || event.id === eventId) continue;
+        if (Date.parse(event.occurredAt) > deletedAt.getTime()) continue;
+        await job.remove();
+        removedHere += 1;
+      }
+      removed += removedHere;
+      if (jobs.length < PAGE) break;
+      start -= removedHere; // the list shifted up by what was removed
+    }
+  }
+  return removed;
 }

@@ -69,25 +69,26 @@ export async function createPostgresQueueBackend(options: PostgresBackendOptions
     }
   }
 
-  const connection = () =>
+  const connection = (max = 4) =>
     options.sharedPoolSize
       ? pool()
       : // migrate: creates the bullmq schema on first use; advisory-locked, safe with many processes.
-        { ...options.connection, ...TIMEOUTS, migrate: true, max: 4 };
+        // Each queue and worker has a pool of its own: `max` bounds it (idle connections close).
+        { ...options.connection, ...TIMEOUTS, migrate: true, max };
 
   return {
     kind: options.sharedPoolSize ? 'embedded' : 'postgres',
     description: options.description,
-    createQueue(name, defaultJobOptions) {
-      return new Queue(name, { connection: connection() as never, defaultJobOptions }, createPostgresBackend) as unknown as JobQueue;
+    createQueue(name, defaultJobOptions, tuning) {
+      return new Queue(name, { connection: connection(tuning?.connections) as never, defaultJobOptions }, createPostgresBackend) as unknown as JobQueue;
     },
-    createWorker(name, processor, tuning) {
+    createWorker(name, processor, { connections, ...tuning }) {
       const worker = new Worker(
         name,
         processor as never,
         {
           ...tuning,
-          connection: connection() as never,
+          connection: connection(connections) as never,
           autorun: false,
           ...(options.drainDelaySeconds === undefined ? {} : { drainDelay: options.drainDelaySeconds }),
         },

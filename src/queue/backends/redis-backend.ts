@@ -24,7 +24,7 @@ export function createRedisBackend(url: string, log: Logger): QueueBackend {
     createQueue(name, defaultJobOptions) {
       return new Queue(name, { connection: producerConnection(), defaultJobOptions });
     },
-    createWorker(name, processor, tuning) {
+    createWorker(name, processor, { connections: _pooledOnPostgresOnly, ...tuning }) {
       return new Worker(name, processor, { ...tuning, connection: workerConnection(), autorun: false });
     },
     async ping() {
