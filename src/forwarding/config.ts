@@ -41,11 +41,22 @@ const eventsSchema = z
     for (const problem of compileEventFilter(patterns).problems) ctx.addIssue({ code: 'custom', message: problem });
   });
 
+/**
+ * A target's URL. No user:password@ part: fetch refuses such URLs (every delivery would fail), and
+ * the password would reach logs; an application that wants more than the signature can check a
+ * path or query token. The message never echoes the URL.
+ */
+const targetUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+  .refine((url) => !URL.canParse(url) || (new URL(url).username === '' && new URL(url).password === ''), {
+    message: 'must not hold a user name or password (user:password@host): deliveries are signed; put a token in the path or query if the application wants one',
+  });
+
 const timeoutSchema = z.number().int().min(100, 'must be at least 100 (ms)').max(120_000, 'must be at most 120000 (ms)');
 
 const targetSchema = z.strictObject({
   name: z.string().regex(TARGET_NAME, 'lower-case letters, digits, - and _, at most 40, starting with a letter or digit'),
-  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  url: targetUrl,
   secret: secretsSchema,
   events: eventsSchema.optional(),
   timeoutMs: timeoutSchema.optional(),
@@ -82,7 +93,7 @@ const booleanFlag = z
 
 export const forwardingEnv = {
   /** One target: where every event (or those FORWARD_EVENTS names) is POSTed as a Standard Webhook. */
-  FORWARD_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  FORWARD_URL: targetUrl.optional(),
   /** whsec_ secret(s) of FORWARD_URL, comma-separated to rotate: each signs every delivery. */
   FORWARD_SECRET: secretsSchema.optional(),
   /** Which events FORWARD_URL gets: comma-separated names, `*` matching any run of characters. Unset: all. */

@@ -13,8 +13,13 @@ export type AttemptResult =
       status?: number;
       /** The target's Retry-After, when it sent one. */
       retryAfterMs?: number;
-      /** For the failed job's reason and the log: status, and at most a short excerpt of the answer. */
+      /** For the failed job's reason: status, and at most a short excerpt of the answer. */
       detail: string;
+      /**
+       * For the log: the same without the excerpt. An application's answer may echo what it was
+       * sent (an email address, say), and log lines outlive the purge of a user.
+       */
+      summary: string;
     };
 
 /** How much of a target's answer is ever read, and how much of it reaches logs and failed jobs. */
@@ -49,8 +54,8 @@ export async function deliver(request: DeliveryRequest): Promise<AttemptResult> 
       signal: request.signal ? AbortSignal.any([timeout, request.signal]) : timeout,
     });
   } catch (error) {
-    if (timeout.aborted) return { outcome: 'timeout', retryable: true, detail: `no answer within ${request.timeoutMs} ms` };
-    return { outcome: 'connection_error', retryable: true, detail: `cannot reach the target: ${networkReason(error)}` };
+    if (timeout.aborted) return { outcome: 'timeout', retryable: true, ...both(`no answer within ${request.timeoutMs} ms`) };
+    return { outcome: 'connection_error', retryable: true, ...both(`cannot reach the target: ${networkReason(error)}`) };
   }
   const { status } = response;
   if (status >= 200 && status < 300) {
@@ -60,15 +65,18 @@ export async function deliver(request: DeliveryRequest): Promise<AttemptResult> 
   }
   const excerpt = await readExcerpt(response).catch(() => '');
 
-  const said = `answered ${status}${excerpt ? `: ${excerpt}` : ''}`;
-  if (status === 429) return { outcome: 'rate_limited', retryable: true, status, ...withRetryAfter(response), detail: said };
-  if (status === 408 || status >= 500) return { outcome: 'server_error', retryable: true, status, ...withRetryAfter(response), detail: said };
+  const said = { detail: `answered ${status}${excerpt ? `: ${excerpt}` : ''}`, summary: `answered ${status}` };
+  if (status === 429) return { outcome: 'rate_limited', retryable: true, status, ...withRetryAfter(response), ...said };
+  if (status === 408 || status >= 500) return { outcome: 'server_error', retryable: true, status, ...withRetryAfter(response), ...said };
   if (status >= 300 && status < 400) {
-    return { outcome: 'redirected', retryable: false, status, detail: `answered ${status} (a redirect, not followed: set the target's URL to where it points)` };
+    return { outcome: 'redirected', retryable: false, status, ...both(`answered ${status} (a redirect, not followed: set the target's URL to where it points)`) };
   }
   const hint = status === 410 ? ' (410 Gone: the application asks for no more deliveries; remove the target)' : '';
-  return { outcome: 'rejected', retryable: false, status, detail: `${said}${hint}` };
+  return { outcome: 'rejected', retryable: false, status, detail: `${said.detail}${hint}`, summary: `${said.summary}${hint}` };
 }
+
+/** A message with no excerpt in it: the same for the job and the log. */
+const both = (message: string) => ({ detail: message, summary: message });
 
 function withRetryAfter(response: Response): { retryAfterMs?: number } {
   const ms = retryAfterMs(response.headers.get('retry-after'));

@@ -87,12 +87,14 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
           log.debug({ ...fields, status: result.status }, 'event forwarded');
           return;
         }
+        // The job's reason may quote the answer; the log line never does (see AttemptResult).
         const reason = `target ${target.name} ${result.detail}`;
+        const logged = { ...fields, status: result.status, reason: `target ${target.name} ${result.summary}` };
         if (!result.retryable) {
-          log.error({ ...fields, status: result.status, reason }, 'forwarding refused for good; the delivery is in the failed set (npm run cli -- failed list --target ' + target.name + ')');
+          log.error(logged, `forwarding refused for good; the delivery is in the failed set (npm run cli -- failed show ${payload.id} --target ${target.name})`);
           throw new UnrecoverableError(reason);
         }
-        log[final ? 'error' : 'warn']({ ...fields, status: result.status, reason }, final ? 'forwarding failed on the last attempt; the delivery is in the failed set' : 'forwarding failed; will retry');
+        log[final ? 'error' : 'warn'](logged, final ? 'forwarding failed on the last attempt; the delivery is in the failed set' : 'forwarding failed; will retry');
         throw new RetryableDeliveryError(reason, result.retryAfterMs);
       },
       {

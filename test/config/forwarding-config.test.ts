@@ -303,3 +303,23 @@ describe('forwarding configuration: several targets (FORWARD_TARGETS)', () => {
     expect(problems.join('\n')).toMatch(/must be at least 100 \(ms\)/);
   });
 });
+
+describe('FORWARD_URL and target URLs with credentials', () => {
+  it('are refused, without echoing the password', () => {
+    const secret = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
+    for (const env of [
+      { FORWARD_URL: 'https://user:s3cr3t-pass@app.example/hooks', FORWARD_SECRET: secret },
+      { FORWARD_TARGETS: JSON.stringify([{ name: 'app', url: 'https://user:s3cr3t-pass@app.example/hooks', secret }]) },
+    ]) {
+      let problems: string[] = [];
+      try {
+        loadConfig(env);
+      } catch (error) {
+        problems = (error as ConfigError).problems;
+      }
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^FORWARD_(URL|TARGETS): .*must not hold a user name or password/);
+      expect(problems.join('\n')).not.toContain('s3cr3t-pass');
+    }
+  });
+});

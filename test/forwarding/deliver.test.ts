@@ -69,6 +69,7 @@ describe('deliver', () => {
     const result = failed(await deliver(request(app.url)));
     expect(result).toMatchObject({ outcome: 'rejected', retryable: false, status });
     expect(result.detail).toBe(`answered ${status}: no such hook`);
+    expect(result.summary).toBe(`answered ${status}`); // what the log gets: never the answer's words
     expect(result.retryAfterMs).toBeUndefined();
   });
 

@@ -337,7 +337,7 @@ describe.each(BACKENDS)('forwarding as Standard Webhooks, on %s', (kind) => {
 
   it('purging a user removes their failed deliveries, except the deletion event own', async () => {
     // A long answer: only a short excerpt may reach the logs and the failed jobs.
-    const app = await target(() => ({ status: 422, body: `${'x'.repeat(400)} END-OF-ANSWER` }));
+    const app = await target(() => ({ status: 422, body: `{"error":"echo@example.org is taken"} ${'x'.repeat(400)} END-OF-ANSWER` }));
     const s = await start({ FORWARD_URL: app.url, FORWARD_SECRET: newSecret() });
     const userId = newUser();
     const other = newUser();
@@ -356,6 +356,9 @@ describe.each(BACKENDS)('forwarding as Standard Webhooks, on %s', (kind) => {
     expect(subjects).toEqual([`${other}:logto.User.Data.Updated`, `${userId}:logto.User.Deleted`].sort());
     const failedReasons = (await deliveries().getFailed()).map((job) => job.failedReason);
     expect(failedReasons.every((reason) => reason.length < 300 && !reason.includes('END-OF-ANSWER'))).toBe(true);
+    // The excerpt is in the failed job (removed with the user), never in a log line.
+    expect(failedReasons.every((reason) => reason.includes('echo@example.org'))).toBe(true);
+    expect(JSON.stringify(logs)).not.toContain('echo@example.org');
     const refusals = logs.filter((line) => line.component === 'forward' && line.outcome === 'rejected');
     expect(refusals.length).toBeGreaterThanOrEqual(2);
     expect(JSON.stringify(logs)).not.toContain('END-OF-ANSWER');
