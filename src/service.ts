@@ -103,8 +103,8 @@ export async function startService(config: Config, options: StartOptions): Promi
     closing = true;
     await app?.close(); // new requests get 503 while in-flight ones finish
     await workerStarted;
-    await worker?.close(); // waits for active jobs
-    await deliveries?.close(); // waits for the deliveries in flight, each bounded by its timeout
+    // Both wait for their active jobs; a delivery still in flight after 2 s is abandoned and retried later.
+    await Promise.all([worker?.close(), deliveries?.close()]);
     await forwarder?.close();
     await forgetter?.close();
     await queue?.close();

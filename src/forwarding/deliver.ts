@@ -55,6 +55,7 @@ export async function deliver(request: DeliveryRequest): Promise<AttemptResult> 
     });
   } catch (error) {
     if (timeout.aborted) return { outcome: 'timeout', retryable: true, ...both(`no answer within ${request.timeoutMs} ms`) };
+    if (request.signal?.aborted) return { outcome: 'connection_error', retryable: true, ...both('abandoned: the worker is shutting down') };
     return { outcome: 'connection_error', retryable: true, ...both(`cannot reach the target: ${networkReason(error)}`) };
   }
   const { status } = response;

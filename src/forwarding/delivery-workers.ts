@@ -51,8 +51,14 @@ export function forwardBackoff(config: Pick<ForwardingConfig, 'backoffMs' | 'max
  * a target that answers slowly or not at all holds only its own slots. The only place that knows
  * BullMQ delivers: it signs, POSTs, and turns the answer into done, retry or failed for good.
  */
+/** How long close() lets deliveries in flight finish before it abandons them (they are retried). */
+const CLOSE_GRACE_MS = 2000;
+
 export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
   const { config } = options;
+  // Aborted when close() has waited CLOSE_GRACE_MS: a target that takes its whole timeout must
+  // not hold the process past SHUTDOWN_GRACE_MS, when it would be killed with the job active.
+  const shuttingDown = new AbortController();
   const backoffStrategy = forwardBackoff(config);
   const workers = config.targets.map((target) => startWorker(target));
 
@@ -72,7 +78,7 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
           body,
           headers: sign(payload.id, body, new Date()),
           timeoutMs: target.timeoutMs,
-          ...(signal ? { signal } : {}),
+          signal: signal ? AbortSignal.any([signal, shuttingDown.signal]) : shuttingDown.signal,
           userAgent: USER_AGENT,
         });
         const seconds = (performance.now() - started) / 1000;
@@ -112,9 +118,18 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
   }
 
   return {
-    /** Lets the deliveries in flight finish (each is bounded by its timeout). */
+    /**
+     * Lets the deliveries in flight finish for up to CLOSE_GRACE_MS, then abandons the rest: each
+     * ends as a retryable failure and is delivered again later (the application may see it twice,
+     * with the same webhook-id).
+     */
     async close(): Promise<void> {
-      await Promise.all(workers.map((worker) => worker.close()));
+      const abandon = setTimeout(() => shuttingDown.abort(), CLOSE_GRACE_MS);
+      try {
+        await Promise.all(workers.map((worker) => worker.close()));
+      } finally {
+        clearTimeout(abandon);
+      }
     },
   };
 }

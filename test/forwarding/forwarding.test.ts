@@ -321,6 +321,22 @@ describe.each(BACKENDS)('forwarding as Standard Webhooks, on %s', (kind) => {
     }
   });
 
+  it('on shutdown abandons a delivery the target holds, and keeps it for a retry instead of dying with it active', async () => {
+    const app = await target(() => ({ status: 200, delayMs: 60_000 }));
+    const s = await start({ FORWARD_URL: app.url, FORWARD_SECRET: newSecret(), FORWARD_TIMEOUT_MS: '30000' });
+    expect((await postLogto(s.app, userDataUpdated({ userId: newUser() }))).statusCode).toBe(200);
+    await waitFor(() => app.received.length === 1, { what: 'the delivery to start' });
+
+    const started = Date.now();
+    await s.close();
+    service = undefined;
+    // Bounded by the 2 s grace, not by the 30 s timeout (generous margin for a loaded machine).
+    expect(Date.now() - started).toBeLessThan(15_000);
+    const [job] = await deliveries().getJobs(['delayed', 'waiting']);
+    expect(job?.failedReason).toBe('target default abandoned: the worker is shutting down');
+    expect(await deliveries().getActiveCount()).toBe(0);
+  }, 30_000);
+
   it('follows no redirect: a 307 fails the delivery for good and the other address gets nothing', async () => {
     const elsewhere = await target();
     const app = await target(() => ({ status: 307, headers: { location: elsewhere.url } }));
