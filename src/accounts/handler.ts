@@ -1,6 +1,7 @@
 import type { EventOf } from '../events/catalog.js';
 import type { HandlerContext } from '../handlers/types.js';
 import { accountUpdateOf, ACCOUNT_EVENT_NAMES } from './event-actions.js';
+import { changeOfAppliedUpdate } from './merge.js';
 import type { AccountChange } from './model.js';
 import type { AccountStateStore } from './store.js';
 
@@ -19,7 +20,8 @@ export interface AccountStateHandlerOptions {
  * The built-in handler that keeps the account state: it turns an event into an update with the
  * event -> action table and merges it. Idempotent: the same event twice leaves the same state and
  * publishes one change. Logs name the fields that changed, never their values. Resolves with the
- * change it stored, or null when the event changed nothing (the forward handler sends it on).
+ * change the event made (rebuilt from the stored state when an earlier attempt stored it), or null
+ * when it changed nothing (the forward handler sends it on).
  */
 export function accountStateHandler(options: AccountStateHandlerOptions): (event: EventOf, context: HandlerContext) => Promise<AccountChange | null> {
   return async (event, { log }) => {
@@ -33,7 +35,9 @@ export function accountStateHandler(options: AccountStateHandlerOptions): (event
     if (update.purge) await options.onPurged?.({ provider: update.provider, userId: update.userId, deletedAt: new Date(update.event.at), eventId: event.id });
     if (!change) {
       log.debug({ userId: update.userId }, 'account state already reflects this event');
-      return null;
+      // A retried job whose first attempt stored the change: say what the event did, not "nothing".
+      const stored = await options.store.get(update.provider, update.userId);
+      return stored ? changeOfAppliedUpdate(update, stored) : null;
     }
     log.info({ userId: update.userId, changes: change.changes, status: change.status, fields: Object.keys(update.profile ?? {}) }, 'account state updated');
     return change;

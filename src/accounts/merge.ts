@@ -134,3 +134,26 @@ export function changeMessage(update: AccountUpdate, after: StoredAccount, kinds
     publishedAt: now.toISOString(),
   };
 }
+
+/**
+ * The change an event made, rebuilt from a stored account it was already applied to: the parts
+ * whose stamp names the event (or, for deletion and revocation, its time). For a retried event
+ * job, whose first attempt stored the change and then failed (the next apply changes nothing).
+ * Parts a newer event has since overwritten are no longer the event's, and are not listed; a
+ * deletion or revocation that another event made at the very same instant is listed too (they
+ * keep a time, not an event id). Null when nothing of the event is in the state (it was older
+ * than what is stored).
+ */
+export function changeOfAppliedUpdate(update: AccountUpdate, stored: StoredAccount, now = new Date()): AccountChange | null {
+  const id = update.event.id;
+  const mine = (stamps: Record<string, { eventId: string }>) => Object.values(stamps).some((stamp) => stamp.eventId === id);
+  const kinds: ChangeKind[] = [];
+  if (update.purge && stored.deletedAt === update.event.at) kinds.push('purged');
+  if (update.revokeSessions && stored.sessionsRevokedAt === update.event.at) kinds.push('sessions-revoked');
+  if (stored.status?.eventId === id) kinds.push('status-changed');
+  if (mine(stored.profile)) kinds.push('profile-updated');
+  if (mine(stored.consent)) kinds.push('consent-changed');
+  if (mine(stored.channels)) kinds.push('channel-changed');
+  if (kinds.length === 0 && stored.lastEvent?.eventId === id) kinds.push('recorded');
+  return kinds.length === 0 ? null : changeMessage(update, stored, kinds, now);
+}
