@@ -113,7 +113,10 @@ export const forwardingEnv = {
   FORWARD_CONCURRENCY: positiveInt.max(100).default(4),
 };
 
+/** What the cross-variable check sees: it also runs when a variable failed, so any may be missing. */
 type ForwardingEnv = { [K in keyof typeof forwardingEnv]?: z.output<(typeof forwardingEnv)[K]> };
+/** What a successful parse gives: every default applied, optional variables possibly absent. */
+type ParsedForwardingEnv = z.output<ReturnType<typeof z.object<typeof forwardingEnv>>>;
 
 /** Cross-variable rules; passed to `.superRefine(...)` of the whole schema, like the admin module's. */
 export const forwardingEnvCheck = [
@@ -166,8 +169,8 @@ export interface ForwardingConfig {
 }
 
 /** Present only when a target is configured: the forward handler and its workers exist only then. */
-export function forwardingConfigOf(env: ForwardingEnv): ForwardingConfig | undefined {
-  const timeoutMs = env.FORWARD_TIMEOUT_MS ?? 10_000;
+export function forwardingConfigOf(env: ParsedForwardingEnv): ForwardingConfig | undefined {
+  const timeoutMs = env.FORWARD_TIMEOUT_MS;
   const targets: ForwardTarget[] = env.FORWARD_TARGETS
     ? env.FORWARD_TARGETS.map((target) => ({ name: target.name, url: target.url, secrets: target.secret, events: target.events, timeoutMs: target.timeoutMs ?? timeoutMs }))
     : env.FORWARD_URL && env.FORWARD_SECRET
@@ -176,9 +179,9 @@ export function forwardingConfigOf(env: ForwardingEnv): ForwardingConfig | undef
   if (targets.length === 0) return undefined;
   return {
     targets,
-    attempts: env.FORWARD_ATTEMPTS ?? 20,
-    backoffMs: env.FORWARD_BACKOFF_MS ?? 5000,
-    maxBackoffMs: env.FORWARD_MAX_BACKOFF_MS ?? 3_600_000,
-    concurrency: env.FORWARD_CONCURRENCY ?? 4,
+    attempts: env.FORWARD_ATTEMPTS,
+    backoffMs: env.FORWARD_BACKOFF_MS,
+    maxBackoffMs: env.FORWARD_MAX_BACKOFF_MS,
+    concurrency: env.FORWARD_CONCURRENCY,
   };
 }

@@ -1,7 +1,7 @@
 import { UnrecoverableError, type Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { EventOf } from '../events/catalog.js';
-import type { QueueBackend } from '../queue/backend.js';
+import { lockTuning, type QueueBackend } from '../queue/backend.js';
 import type { ForwardingConfig, ForwardTarget } from './config.js';
 import { deliver } from './deliver.js';
 import type { AttemptReport } from './metrics.js';
@@ -46,14 +46,14 @@ export function forwardBackoff(config: Pick<ForwardingConfig, 'backoffMs' | 'max
   };
 }
 
+/** How long close() lets deliveries in flight finish before it abandons them (they are retried). */
+const CLOSE_GRACE_MS = 2000;
+
 /**
  * One BullMQ worker per target, on the target's own queue, each with FORWARD_CONCURRENCY slots:
  * a target that answers slowly or not at all holds only its own slots. The only place that knows
  * BullMQ delivers: it signs, POSTs, and turns the answer into done, retry or failed for good.
  */
-/** How long close() lets deliveries in flight finish before it abandons them (they are retried). */
-const CLOSE_GRACE_MS = 2000;
-
 export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
   const { config } = options;
   // Aborted when close() has waited CLOSE_GRACE_MS: a target that takes its whole timeout must
@@ -109,7 +109,7 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
         // its slots (plus the worker's LISTEN connection).
         connections: 2,
         settings: { backoffStrategy },
-        ...(options.lockDurationMs === undefined ? {} : { lockDuration: options.lockDurationMs, stalledInterval: options.lockDurationMs }),
+        ...lockTuning(options.lockDurationMs),
       },
     );
     worker.on('error', (error) => log.error({ err: error }, 'delivery worker error'));

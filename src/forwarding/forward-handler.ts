@@ -20,7 +20,8 @@ export interface ForwardHandlerOptions {
  */
 export function forwardHandler(options: ForwardHandlerOptions): Handler {
   return async (event, { log }) => {
-    if (options.forwarder.targetsFor(event.type).length === 0) return;
+    const targets = options.forwarder.targetsFor(event.type);
+    if (targets.length === 0) return;
     const pending = options.accountChangeOf(event);
     let accountChange: AccountChange | null | undefined;
     if (pending) {
@@ -32,6 +33,6 @@ export function forwardHandler(options: ForwardHandlerOptions): Handler {
       }
     }
     await options.forwarder.enqueue(event, accountChange);
-    log.debug({ targets: options.forwarder.targetsFor(event.type) }, 'queued for forwarding');
+    log.debug({ targets }, 'queued for forwarding');
   };
 }

@@ -11,7 +11,7 @@ export type ForwardedEvent = EventOf & {
   /**
    * Present when the account-state handler handles this event type: the change it stored (status,
    * sessions revoked, which kinds of fields changed; never the values), or null when the event
-   * changed nothing (a redelivery, or older than the stored state).
+   * changed nothing (older than the stored state, or nothing to apply).
    */
   accountChange?: AccountChange | null;
 };

@@ -25,6 +25,14 @@ export type WorkerTuning = Pick<WorkerOptions, 'lockDuration' | 'stalledInterval
   connections?: number;
 };
 
+/**
+ * WORKER_LOCK_DURATION_MS as BullMQ takes it: the claim lasts this long, and lapsed claims are
+ * looked for as often. Unset: BullMQ's defaults.
+ */
+export function lockTuning(lockDurationMs: number | undefined): Pick<WorkerTuning, 'lockDuration' | 'stalledInterval'> {
+  return lockDurationMs === undefined ? {} : { lockDuration: lockDurationMs, stalledInterval: lockDurationMs };
+}
+
 /** How a queue is used, where the store has a say. */
 export interface QueueTuning {
   /** PostgreSQL: the most pooled connections this queue opens; default 4. Idle ones close after 10 s. */

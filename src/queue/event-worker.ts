@@ -2,7 +2,7 @@ import { UnrecoverableError, type Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { EventOf } from '../events/catalog.js';
 import { isPermanent, type HandlerRegistry } from '../handlers/registry.js';
-import type { QueueBackend } from './backend.js';
+import { lockTuning, type QueueBackend } from './backend.js';
 
 export interface EventWorkerOptions {
   backend: QueueBackend;
@@ -54,7 +54,7 @@ export function createEventWorker(options: EventWorkerOptions): Worker<EventOf, 
     },
     {
       concurrency: options.concurrency,
-      ...(options.lockDurationMs === undefined ? {} : { lockDuration: options.lockDurationMs, stalledInterval: options.lockDurationMs }),
+      ...lockTuning(options.lockDurationMs),
     },
   );
   worker.on('error', (error) => options.log.error({ err: error }, 'worker error'));

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Worker } from 'bullmq';
@@ -11,6 +12,25 @@ import { runCli, type CliDeps, type OpenedQueue, type Output } from '../../src/c
 import type { TestBackend } from '../helpers/backends.js';
 import { testConfig } from '../helpers/test-config.js';
 import { atMost } from '../helpers/wait-for.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+/** The real entry point, `npx tsx src/cli/main.ts`, as an operator runs it, with only the environment given. */
+export function runCliProcess(args: string[], env: Record<string, string>) {
+  const child = spawn('npx', ['tsx', 'src/cli/main.ts', ...args], {
+    cwd: ROOT,
+    // Only what the test names: no REDIS_URL or DATABASE_URL from the developer's shell.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.once('close', (code) => resolve({ code, stdout, stderr })),
+  );
+}
 
 const silent = pino({ level: 'silent' });
 

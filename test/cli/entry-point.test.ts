@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openQueueFromEnv } from '../../src/cli/store.js';
@@ -6,26 +5,7 @@ import { PermanentError } from '../../src/errors.js';
 import { BACKENDS, openTestBackend, type TestBackend } from '../helpers/backends.js';
 import { useTestBackend } from '../helpers/receiver.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { cliFixture, event, type CliFixture } from './cli-helpers.js';
-
-/** The real entry point, `npx tsx src/cli/main.ts`, as an operator runs it. */
-const ROOT = new URL('../..', import.meta.url).pathname;
-
-function runCliProcess(args: string[], env: Record<string, string>) {
-  const child = spawn('npx', ['tsx', 'src/cli/main.ts', ...args], {
-    cwd: ROOT,
-    // Only what the test names: no REDIS_URL or DATABASE_URL from the developer's shell.
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.once('close', (code) => resolve({ code, stdout, stderr })),
-  );
-}
+import { cliFixture, event, runCliProcess, type CliFixture } from './cli-helpers.js';
 
 describe.runIf(BACKENDS.includes('redis'))('the CLI process against Redis', () => {
   const store = useTestBackend('redis');

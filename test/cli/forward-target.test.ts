@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { UnrecoverableError } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,21 +7,7 @@ import { BACKENDS, TEST_REDIS_URL } from '../helpers/backends.js';
 import { newSecret } from '../helpers/forward-target.js';
 import { useTestBackend } from '../helpers/receiver.js';
 import { atMost, waitFor } from '../helpers/wait-for.js';
-
-const ROOT = new URL('../..', import.meta.url).pathname;
-
-function runCliProcess(args: string[], env: Record<string, string>) {
-  const child = spawn('npx', ['tsx', 'src/cli/main.ts', ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-}
+import { runCliProcess } from './cli-helpers.js';
 
 /** `failed ... --target <name>` in the real entry point: the target's own queue, found from the same FORWARD_* variables as the service. */
 describe.runIf(BACKENDS.includes('redis'))('the CLI on a forwarding target', () => {
