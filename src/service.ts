@@ -134,8 +134,9 @@ export async function startService(config: Config, options: StartOptions): Promi
       metrics,
       accounts: backend.accountStates(),
       readiness: [
-        // Every role needs its store; the receiver also needs Kakao's keys to verify anything.
-        { name: 'store', check: () => backend.ping() },
+        // Every role needs to write to its store (a demoted Redis master answers PING but refuses
+        // writes); the receiver also needs Kakao's keys to verify anything.
+        { name: 'store', check: () => backend.canWrite(config.queue.name) },
         ...(kakaoKeys && role !== 'worker' ? [{ name: 'kakao-jwks', check: () => kakaoKeys.hasKeys() }] : []),
       ],
       ...(queue ? { queue } : {}),

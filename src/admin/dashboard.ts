@@ -4,6 +4,7 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { JobQueue } from '../queue/backend.js';
+import { createErrorEpisode } from '../observability/error-episode.js';
 import { basicAuth } from './basic-auth.js';
 import type { AdminConfig } from './config.js';
 
@@ -23,7 +24,13 @@ export interface AdminDashboardOptions {
  */
 export async function adminDashboard(app: FastifyInstance, options: AdminDashboardOptions): Promise<void> {
   const { queues } = options;
-  for (const queue of queues) queue.on('error', (error) => app.log.warn({ err: error, component: 'admin-dashboard' }, 'queue dashboard: store error'));
+  // Errors repeat on every reconnect attempt while the store is down: logged once, with the count
+  // when a dashboard request succeeds again.
+  const episode = createErrorEpisode(app.log, { component: 'admin-dashboard' }, 'queue dashboard: store error', 'queue dashboard: store answers again');
+  for (const queue of queues) queue.on('error', (error) => episode.fail(error));
+  app.addHook('onResponse', async (_request, reply) => {
+    if (reply.statusCode < 500) episode.ok();
+  });
   app.addHook('onClose', async () => void (await Promise.all(queues.map((queue) => queue.close()))));
   app.addHook('onRequest', basicAuth(options.credentials));
 

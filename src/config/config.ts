@@ -3,6 +3,7 @@ import { accountsConfigOf, accountsEnv } from '../accounts/config.js';
 import { adminConfigOf, adminEnv, adminEnvCheck } from '../admin/config.js';
 import { forwardingConfigOf, forwardingEnv, forwardingEnvCheck } from '../forwarding/config.js';
 import { handlersConfigOf, handlersEnv } from '../handlers/config.js';
+import { redisConfigOf, redisEnv, redisEnvCheck, type RedisConfig } from '../queue/redis/config.js';
 import { list, nonNegativeInt, positiveInt } from './env-helpers.js';
 
 /**
@@ -23,8 +24,7 @@ const EnvSchema = z
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     HOST: z.string().min(1).default('0.0.0.0'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    /** Where events are stored: Redis if REDIS_URL is set, else PostgreSQL if DATABASE_URL is, else embedded. */
-    REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+    /** Where events are stored: Redis if a Redis variable is set (src/queue/redis/config.ts), else PostgreSQL if DATABASE_URL is, else embedded. */
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).optional(),
     DATA_DIR: z.string().min(1).default('./data'),
     QUEUE_NAME: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only').default('webhook-events'),
@@ -104,12 +104,14 @@ const EnvSchema = z
     ...adminEnv,
     ...handlersEnv,
     ...forwardingEnv,
+    ...redisEnv,
   })
   .superRefine(...adminEnvCheck)
   .superRefine(...forwardingEnvCheck)
-  .refine((env) => !(env.REDIS_URL && env.DATABASE_URL), {
-    path: ['DATABASE_URL'],
-    message: 'set REDIS_URL or DATABASE_URL, not both: events go to exactly one store',
+  .superRefine(...redisEnvCheck)
+  .refine((env) => env.REDIS_WAIT_REPLICAS === 0 || env.REDIS_WAIT_TIMEOUT_MS < env.QUEUE_TIMEOUT_MS, {
+    path: ['REDIS_WAIT_TIMEOUT_MS'],
+    message: 'must be less than QUEUE_TIMEOUT_MS: the wait for replicas is part of storing an event within that time',
   })
   .refine((env) => env.FAILED_JOB_RETENTION_SECONDS >= env.DEDUPE_WINDOW_SECONDS, {
     path: ['FAILED_JOB_RETENTION_SECONDS'],
@@ -131,12 +133,13 @@ const EnvSchema = z
 type Env = z.output<typeof EnvSchema>;
 
 export type StoreConfig =
-  | { kind: 'redis'; url: string }
+  | { kind: 'redis'; redis: RedisConfig }
   | { kind: 'postgres'; url: string }
   | { kind: 'embedded'; dataDir: string };
 
 function storeOf(env: Env): StoreConfig {
-  if (env.REDIS_URL) return { kind: 'redis', url: env.REDIS_URL };
+  const redis = redisConfigOf(env);
+  if (redis) return { kind: 'redis', redis };
   if (env.DATABASE_URL) return { kind: 'postgres', url: env.DATABASE_URL };
   return { kind: 'embedded', dataDir: env.DATA_DIR };
 }

@@ -2,6 +2,7 @@ import { UnrecoverableError, type Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { EventOf } from '../events/catalog.js';
 import { lockTuning, type QueueBackend } from '../queue/backend.js';
+import { logErrorEpisodes } from '../queue/worker-errors.js';
 import type { ForwardingConfig, ForwardTarget } from './config.js';
 import { deliver } from './deliver.js';
 import type { AttemptReport } from './metrics.js';
@@ -112,7 +113,7 @@ export function createDeliveryWorkers(options: DeliveryWorkersOptions) {
         ...lockTuning(options.lockDurationMs),
       },
     );
-    worker.on('error', (error) => log.error({ err: error }, 'delivery worker error'));
+    logErrorEpisodes(worker, log, 'delivery worker error', 'delivery worker working again');
     void worker.run();
     return worker;
   }

@@ -45,8 +45,19 @@ export interface QueueBackend {
   readonly description: string;
   createQueue(name: string, defaultJobOptions: DefaultJobOptions, tuning?: QueueTuning): JobQueue;
   createWorker(name: string, processor: EventProcessor, tuning: WorkerTuning): Worker<EventOf, void, string>;
+  /**
+   * Resolves once what this process stored in `queueName` so far survives the loss of the
+   * store's primary, as far as the store is configured to promise it (Redis: on
+   * REDIS_WAIT_REPLICAS replicas); rejects otherwise. PostgreSQL commits are durable already.
+   */
+  confirmStored(queueName: string): Promise<void>;
   /** True when the store answers within the request budget. */
   ping(): Promise<boolean>;
+  /**
+   * True when an event stored in `queueName` now would be kept: the store answers and takes
+   * writes (not a demoted Redis master, a cluster with every slot covered, enough replicas).
+   */
+  canWrite(queueName: string): Promise<boolean>;
   /** The account state in this store (one instance per backend; closed with it). */
   accountStates(): AccountStateStore;
   close(): Promise<void>;

@@ -9,7 +9,7 @@ import type { QueueBackend } from './backend.js';
 export async function createBackend(store: StoreConfig, log: Logger, options: { workers?: number } = {}): Promise<QueueBackend> {
   switch (store.kind) {
     case 'redis':
-      return (await import('./backends/redis-backend.js')).createRedisBackend(store.url, log);
+      return (await import('./backends/redis-backend.js')).createRedisBackend(store.redis, log);
     case 'postgres':
       return (await import('./backends/postgres-backend.js')).postgresBackendFromUrl(store.url, log);
     case 'embedded':

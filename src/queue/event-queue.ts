@@ -60,9 +60,12 @@ export function createEventQueue(options: EventQueueOptions): EventQueue {
   let everStored = false;
 
   // Concurrent requests share one round trip to the store; each still waits for its own jobs.
+  // A batch counts as stored once the store confirms it would survive losing its primary (on
+  // Redis with REDIS_WAIT_REPLICAS: one WAIT per batch, on the connection the batch went through).
+  const confirmed = (stored: Promise<unknown>) => stored.then(() => backend.confirmStored(options.name));
   const store = createAddBatcher<WebhookEvent>({
-    add: (job) => queue.add(job.name, job.data, job.opts),
-    addBulk: (jobs) => queue.addBulk(jobs),
+    add: (job) => confirmed(queue.add(job.name, job.data, job.opts)),
+    addBulk: (jobs) => confirmed(queue.addBulk(jobs)),
     maxJobs: 500,
   });
   const add = (events: readonly WebhookEvent[], dedupe?: DedupeWindow): Promise<void> =>
@@ -101,7 +104,7 @@ export function createEventQueue(options: EventQueueOptions): EventQueue {
       }
     },
     isReady() {
-      return within(options.timeoutMs, backend.ping(), () => false);
+      return within(options.timeoutMs, backend.canWrite(options.name), () => false);
     },
     async close() {
       await queue.close();

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { EventOf } from '../events/catalog.js';
 import { isPermanent, type HandlerRegistry } from '../handlers/registry.js';
 import { lockTuning, type QueueBackend } from './backend.js';
+import { logErrorEpisodes } from './worker-errors.js';
 
 export interface EventWorkerOptions {
   backend: QueueBackend;
@@ -57,6 +58,6 @@ export function createEventWorker(options: EventWorkerOptions): Worker<EventOf, 
       ...lockTuning(options.lockDurationMs),
     },
   );
-  worker.on('error', (error) => options.log.error({ err: error }, 'worker error'));
+  logErrorEpisodes(worker, options.log, 'worker error', 'worker working again');
   return worker;
 }

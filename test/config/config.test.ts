@@ -23,7 +23,10 @@ describe('loadConfig', () => {
   });
 
   it('stores events in Redis when REDIS_URL is set, in PostgreSQL when DATABASE_URL is, else embedded in DATA_DIR', () => {
-    expect(loadConfig({ REDIS_URL: 'redis://r:6379' }).store).toEqual({ kind: 'redis', url: 'redis://r:6379' });
+    expect(loadConfig({ REDIS_URL: 'redis://r:6379' }).store).toEqual({
+      kind: 'redis',
+      redis: { topology: { kind: 'single', url: 'redis://r:6379' }, prefix: '{bull}', durability: { replicas: 0, timeoutMs: 500 } },
+    });
     expect(loadConfig({ DATABASE_URL: 'postgres://u@db/x' }).store).toEqual({ kind: 'postgres', url: 'postgres://u@db/x' });
     expect(loadConfig({ DATA_DIR: '/var/lib/receiver' }).store).toEqual({ kind: 'embedded', dataDir: '/var/lib/receiver' });
     expect(() => loadConfig({ REDIS_URL: 'redis://r', DATABASE_URL: 'postgres://db/x' })).toThrow(/not both/);

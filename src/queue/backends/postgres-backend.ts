@@ -96,10 +96,21 @@ export async function createPostgresQueueBackend(options: PostgresBackendOptions
       );
       return worker as unknown as ReturnType<QueueBackend['createWorker']>;
     },
+    // A committed transaction is on the server's disk; replicas are PostgreSQL's own business.
+    async confirmStored() {},
     async ping() {
       try {
         await pool().query('SELECT 1');
         return true;
+      } catch {
+        return false;
+      }
+    },
+    async canWrite() {
+      try {
+        // A hot standby answers SELECT 1 but refuses every write.
+        const { rows } = await pool().query<{ standby: boolean }>('SELECT pg_is_in_recovery() AS standby');
+        return rows[0]?.standby === false;
       } catch {
         return false;
       }

@@ -1,31 +1,45 @@
 import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createRedisAccountStore } from '../../accounts/stores/redis-store.js';
 import type { AccountStateStore } from '../../accounts/store.js';
 import { redactUrl, type QueueBackend } from '../backend.js';
-import { createRedisConnection, whenReady } from '../redis-connection.js';
+import { describeTopology, singleNodeConfig, type RedisConfig } from '../redis/config.js';
+import { endConnection, openRedis, whenReady, type RedisClient } from '../redis/connection.js';
+import { waitForReplicas } from '../redis/durability.js';
+import { warnOfLegacyPrefix } from '../redis/legacy-prefix.js';
+import { canWrite } from '../redis/writable.js';
 
 /**
- * Redis, the recommended production store. Connections open on first use, so a receiver-only
- * process holds only the fail-fast producer connection and a worker-only one only the patient
- * worker connection.
+ * Redis, the recommended production store, as a single node, behind Sentinel or as a cluster.
+ * Connections open on first use, so a receiver-only process holds only the fail-fast producer
+ * connection and a worker-only one only the patient worker connection. `config` may be a URL:
+ * a single node with the defaults.
  */
-export function createRedisBackend(url: string, log: Logger): QueueBackend {
-  let producer: Redis | undefined;
-  let consumer: Redis | undefined;
-  const producerConnection = () => (producer ??= createRedisConnection(url, 'producer', log));
-  const workerConnection = () => (consumer ??= createRedisConnection(url, 'worker', log));
+export function createRedisBackend(config: RedisConfig | string, log: Logger): QueueBackend {
+  const redis = typeof config === 'string' ? singleNodeConfig(config) : config;
+  const { prefix, durability } = redis;
+  let producer: RedisClient | undefined;
+  let consumer: RedisClient | undefined;
+  const producerConnection = () => (producer ??= openRedis(redis, 'producer', log));
+  const workerConnection = () => (consumer ??= openRedis(redis, 'worker', log));
   let accounts: AccountStateStore | undefined;
+  const checkLegacy = warnOfLegacyPrefix(redis, log);
+  /** Any key of the queue: on a cluster, the {hash tag} puts them all in one slot, served by one node. */
+  const queueKey = (name: string) => `${prefix}:${name}`;
 
   return {
     kind: 'redis',
-    description: `Redis at ${redactUrl(url)}`,
+    description: describeTopology(redis.topology, redactUrl),
     createQueue(name, defaultJobOptions) {
-      return new Queue(name, { connection: producerConnection(), defaultJobOptions });
+      checkLegacy(name, producerConnection());
+      return new Queue(name, { connection: producerConnection(), prefix, defaultJobOptions });
     },
     createWorker(name, processor, { connections: _pooledOnPostgresOnly, ...tuning }) {
-      return new Worker(name, processor, { ...tuning, connection: workerConnection(), autorun: false });
+      checkLegacy(name, workerConnection());
+      return new Worker(name, processor, { ...tuning, connection: workerConnection(), prefix, autorun: false });
+    },
+    async confirmStored(queueName) {
+      await waitForReplicas(producerConnection(), queueKey(queueName), durability);
     },
     async ping() {
       try {
@@ -34,23 +48,25 @@ export function createRedisBackend(url: string, log: Logger): QueueBackend {
         return false;
       }
     },
+    async canWrite(queueName) {
+      try {
+        return await canWrite(await whenReady(producerConnection(), 500), queueKey(queueName), durability.replicas);
+      } catch {
+        return false;
+      }
+    },
     accountStates() {
       return (accounts ??= createRedisAccountStore({
         writer: workerConnection,
         reader: producerConnection,
-        subscriber: () => createRedisConnection(url, 'worker', log),
+        subscriber: () => openRedis(redis, 'worker', log),
+        durability,
         log,
       }));
     },
     async close() {
       await accounts?.close();
-      // quit() on a connection that is not up leaves ioredis's reconnect timer running, and the
-      // process (a CLI run against an unreachable Redis, say) would never exit.
-      const end = async (redis: Redis | undefined) => {
-        if (redis?.status === 'ready') await redis.quit();
-        else redis?.disconnect();
-      };
-      await Promise.allSettled([end(producer), end(consumer)]);
+      await Promise.allSettled([endConnection(producer), endConnection(consumer)]);
     },
   };
 }

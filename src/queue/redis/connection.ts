@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+import { createErrorEpisode } from '../../observability/error-episode.js';
+import type { RedisConfig } from './config.js';
+
+/** A connection to Redis in any topology: ioredis's Redis (single node, Sentinel) or its Cluster. */
+export type RedisClient = Redis | Cluster;
+
+/**
+ * The connection policies BullMQ's production guide asks for:
+ * - `producer`: fail fast. With the offline queue off, a command while Redis is down rejects at
+ *   once, and the webhook route answers 503 instead of hanging past the sender's deadline.
+ * - `worker`: wait forever (`maxRetriesPerRequest: null`), so a Redis restart or a failover
+ *   pauses processing and never drops a job.
+ */
+export type ConnectionRole = 'producer' | 'worker';
+
+/** Reconnect quickly: a receiver that is back within a second answers the sender's retry. */
+const reconnectSoon = (times: number) => Math.min(100 * times, 1000);
+
+/**
+ * A master demoted by a failover answers writes with READONLY while the connection stays up. The
+ * connection is dropped, so that Sentinel is asked for the current master again (a single node
+ * reconnects to the same address and keeps failing, and /readyz says why). The producer's
+ * command fails (the request answers 503 and the sender retries); the worker's is sent again
+ * once connected.
+ */
+const reconnectOnReadonly = (resend: boolean) => (error: Error) => (error.message.startsWith('READONLY') ? (resend ? 2 : 1) : false);
+
+function policy(role: ConnectionRole): RedisOptions {
+  return role === 'producer'
+    ? { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 1000, retryStrategy: reconnectSoon, reconnectOnError: reconnectOnReadonly(false) }
+    : { maxRetriesPerRequest: null, retryStrategy: reconnectSoon, reconnectOnError: reconnectOnReadonly(true) };
+}
+
+function tlsOptions(config: RedisConfig): ConnectionOptions {
+  return config.tlsCaFile ? { ca: readFileSync(config.tlsCaFile) } : {};
+}
+
+/** Opens a connection of `role` to the configured topology; errors are logged once per outage. */
+export function openRedis(config: RedisConfig, role: ConnectionRole, log: Logger): RedisClient {
+  const client = connect(config, role);
+  const episode = createErrorEpisode(log, { role }, 'Redis connection error', 'Redis connection restored');
+  client.on('error', (error: Error) => episode.fail(error));
+  client.on('ready', () => episode.ok());
+  return client;
+}
+
+function connect(config: RedisConfig, role: ConnectionRole): RedisClient {
+  const { topology } = config;
+  const options = policy(role);
+  switch (topology.kind) {
+    case 'single':
+      return new Redis(topology.url, { ...options, ...(topology.url.startsWith('rediss:') && config.tlsCaFile ? { tls: tlsOptions(config) } : {}) });
+    case 'sentinel':
+      return new Redis({
+        ...options,
+        sentinels: topology.sentinels,
+        name: topology.masterName,
+        role: 'master',
+        ...topology.auth,
+        ...(topology.sentinelAuth.username ? { sentinelUsername: topology.sentinelAuth.username } : {}),
+        ...(topology.sentinelAuth.password ? { sentinelPassword: topology.sentinelAuth.password } : {}),
+        ...(topology.tls ? { tls: tlsOptions(config), enableTLSForSentinelMode: true } : {}),
+        ...(topology.sentinelTls ? { sentinelTLS: tlsOptions(config) } : {}),
+        // Sentinels announce +switch-master; ioredis reconnects at once instead of at the next error.
+        failoverDetector: true,
+        sentinelRetryStrategy: reconnectSoon,
+      });
+    case 'cluster': {
+      const { enableOfflineQueue, retryStrategy: _perNode, ...nodeOptions } = options;
+      const clusterOptions: ClusterOptions = {
+        redisOptions: {
+          ...nodeOptions,
+          ...topology.auth,
+          ...(topology.tls ? { tls: tlsOptions(config) } : {}),
+        },
+        ...(enableOfflineQueue === false ? { enableOfflineQueue: false } : {}),
+        clusterRetryStrategy: reconnectSoon,
+        // CLUSTERDOWN while a replica takes over a failed master's slots: try again soon.
+        retryDelayOnClusterDown: 100,
+        retryDelayOnFailover: 100,
+        slotsRefreshTimeout: 1000,
+        ...(topology.natMap ? { natMap: topology.natMap } : {}),
+        // TLS certificates of managed clusters name the host, not the IP it resolves to.
+        ...(topology.tls ? { dnsLookup: (address: string, callback: (error: null, address: string) => void) => callback(null, address) } : {}),
+      };
+      return new Cluster(topology.nodes, clusterOptions);
+    }
+  }
+}
+
+/**
+ * The fail-fast connection refuses commands until it is connected; a command that comes right
+ * after start-up (or a reconnect) waits up to `ms` for it instead of failing at once. Resolves
+ * either way: a connection still not ready fails the command, and the caller answers 503.
+ */
+export async function whenReady<T extends RedisClient>(redis: T, ms = 1000): Promise<T> {
+  if (redis.status === 'ready') return redis;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    }
+    redis.once('ready', done);
+  });
+  return redis;
+}
+
+/** Closes a connection whatever its state (quit() on one that is down leaves a reconnect timer running). */
+export async function endConnection(redis: RedisClient | undefined): Promise<void> {
+  if (!redis) return;
+  if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+  else redis.disconnect();
+}
