@@ -223,7 +223,9 @@ describe.each(BACKENDS)('failed jobs from the command line on %s', (kind) => {
     const env =
       kind === 'redis'
         ? { REDIS_URL: 'redis://127.0.0.1:1' }
-        : kind === 'postgres'
+        : kind === 'cluster'
+          ? { REDIS_CLUSTER_NODES: '127.0.0.1:1' }
+          : kind === 'postgres'
           ? { DATABASE_URL: TEST_DATABASE_URL.replace(':5432', ':1') }
           : { DATA_DIR: '/nonexistent/receiver-data' };
     const started = Date.now();
@@ -232,7 +234,9 @@ describe.each(BACKENDS)('failed jobs from the command line on %s', (kind) => {
     expect(run.stderr).toMatch(
       kind === 'redis'
         ? /^error: Redis at redis:\/\/127\.0\.0\.1:1 does not answer: no answer within 5 s\n$/
-        : kind === 'postgres'
+        : kind === 'cluster'
+          ? /^error: Redis Cluster seeded by 127\.0\.0\.1:1 does not answer: no answer within 5 s\n$/
+          : kind === 'postgres'
           ? /^error: PostgreSQL at postgres:\/\/postgres@127\.0\.0\.1:1\/test does not answer: .*ECONNREFUSED/
           : /^error: no embedded store in \/nonexistent\/receiver-data: set DATA_DIR/,
     );

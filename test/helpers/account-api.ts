@@ -1,8 +1,7 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { join, resolve } from 'node:path';
-import type { BackendKind } from '../../src/queue/backend.js';
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from './backends.js';
+import { TEST_DATABASE_URL, TEST_REDIS_CLUSTER_NODES, TEST_REDIS_URL, type TestStoreKind } from './backends.js';
 import { KAKAO_ISSUER, setClaims, signSet, type TestKey } from './kakao-transmitter.js';
 
 export const API_TOKEN = 'test-account-api-token-0123456789';
@@ -47,8 +46,13 @@ export function api(baseUrl: string, path: string, init: RequestInit & { token?:
  * Every place `needle` occurs in a store: each key and value of the Redis database, or each row
  * of every table of the PostgreSQL database (for the embedded store, reached over its socket).
  */
-export async function findInStore(kind: BackendKind, env: Record<string, string | undefined>, needle: string): Promise<string[]> {
-  if (kind === 'redis') return findInRedis(needle);
+export async function findInStore(kind: TestStoreKind, env: Record<string, string | undefined>, needle: string): Promise<string[]> {
+  if (kind === 'redis') return findInRedis(TEST_REDIS_URL, needle);
+  if (kind === 'cluster') {
+    // Every node holds its own slots' keys: each master is scanned like a single node.
+    const found = await Promise.all(TEST_REDIS_CLUSTER_NODES!.split(',').map((address) => findInRedis(`redis://${address}`, needle)));
+    return found.flat();
+  }
   const client = new pg.Client(
     kind === 'postgres'
       ? { connectionString: TEST_DATABASE_URL }
@@ -71,8 +75,8 @@ export async function findInStore(kind: BackendKind, env: Record<string, string 
   }
 }
 
-async function findInRedis(needle: string): Promise<string[]> {
-  const redis = new Redis(TEST_REDIS_URL);
+async function findInRedis(url: string, needle: string): Promise<string[]> {
+  const redis = new Redis(url);
   const found: string[] = [];
   try {
     // Pipelined per SCAN batch: the shared test Redis may hold many thousands of keys.

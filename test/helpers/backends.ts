@@ -8,6 +8,7 @@ import type { BackendKind, QueueBackend } from '../../src/queue/backend.js';
 import { createEmbeddedBackend } from '../../src/queue/backends/embedded-backend.js';
 import { postgresBackendFromUrl } from '../../src/queue/backends/postgres-backend.js';
 import { createRedisBackend } from '../../src/queue/backends/redis-backend.js';
+import { loadConfig } from '../../src/config/config.js';
 
 /**
  * The backend matrix. Every test that runs "against each backend" asks for BACKENDS: the stores
@@ -15,12 +16,22 @@ import { createRedisBackend } from '../../src/queue/backends/redis-backend.js';
  * (as CI sets it) names the matrix instead, and a store in it that does not answer fails the run
  * rather than silently shrinking the matrix; TEST_BACKENDS=embedded runs as a machine with
  * nothing but Node.js would.
+ *
+ * `cluster` is a fourth store: a 3-master Redis Cluster that test/global-setup.ts starts on free
+ * ports for the run (its seed nodes in TEST_REDIS_CLUSTER_NODES). It is the Redis backend, reached
+ * through ioredis's Cluster client.
  */
+export type TestStoreKind = BackendKind | 'cluster';
 export const TEST_REDIS_URL = 'redis://127.0.0.1:6379';
+/** The run's cluster, when test/global-setup.ts started one. */
+export const TEST_REDIS_CLUSTER_NODES = process.env.TEST_REDIS_CLUSTER_NODES;
+/** Whether a store kind is Redis (a single node or the cluster). */
+export const isRedis = (kind: TestStoreKind): kind is 'redis' | 'cluster' => kind === 'redis' || kind === 'cluster';
 export const TEST_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
-async function answers(kind: BackendKind): Promise<boolean> {
+async function answers(kind: TestStoreKind): Promise<boolean> {
   if (kind === 'embedded') return true;
+  if (kind === 'cluster') return TEST_REDIS_CLUSTER_NODES !== undefined;
   if (kind === 'redis') {
     const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null });
     redis.on('error', () => {});
@@ -45,8 +56,8 @@ async function answers(kind: BackendKind): Promise<boolean> {
   }
 }
 
-async function detect(): Promise<BackendKind[]> {
-  const chosen = (process.env.TEST_BACKENDS ?? '').split(',').filter(Boolean) as BackendKind[];
+async function detect(): Promise<TestStoreKind[]> {
+  const chosen = (process.env.TEST_BACKENDS ?? '').split(',').filter(Boolean) as TestStoreKind[];
   if (chosen.length > 0) {
     // Exactly these, and each must answer.
     for (const kind of chosen) {
@@ -54,14 +65,14 @@ async function detect(): Promise<BackendKind[]> {
     }
     return chosen;
   }
-  const found: BackendKind[] = [];
-  for (const kind of ['redis', 'postgres', 'embedded'] as const) if (await answers(kind)) found.push(kind);
+  const found: TestStoreKind[] = [];
+  for (const kind of ['redis', 'postgres', 'embedded', 'cluster'] as const) if (await answers(kind)) found.push(kind);
   return found;
 }
 
-export const BACKENDS: BackendKind[] = await detect();
+export const BACKENDS: TestStoreKind[] = await detect();
 /** For tests about one provider's edge cases: Redis where it runs, else the embedded store. */
-export const DEFAULT_BACKEND: BackendKind = BACKENDS.includes('redis') ? 'redis' : 'embedded';
+export const DEFAULT_BACKEND: TestStoreKind = BACKENDS.includes('redis') ? 'redis' : 'embedded';
 
 export interface TestBackend {
   backend: QueueBackend;
@@ -73,10 +84,18 @@ export interface TestBackend {
 const silent = pino({ level: 'silent' });
 
 /** Opens a store for one test file; tests use their own queue names inside it. */
-export async function openTestBackend(kind: BackendKind): Promise<TestBackend> {
+export async function openTestBackend(kind: TestStoreKind): Promise<TestBackend> {
   switch (kind) {
     case 'redis':
       return wrap(createRedisBackend(TEST_REDIS_URL, silent), { REDIS_URL: TEST_REDIS_URL, DATABASE_URL: undefined });
+    case 'cluster': {
+      if (!TEST_REDIS_CLUSTER_NODES) throw new Error('no test cluster: TEST_REDIS_CLUSTER_NODES is unset (test/global-setup.ts starts one)');
+      const env = { REDIS_CLUSTER_NODES: TEST_REDIS_CLUSTER_NODES, REDIS_URL: undefined, DATABASE_URL: undefined };
+      // The same configuration the service builds from this environment.
+      const { store } = loadConfig(env);
+      if (store.kind !== 'redis') throw new Error(`expected the Redis store, got ${store.kind}`);
+      return wrap(createRedisBackend(store.redis, silent), env);
+    }
     case 'postgres':
       return wrap(await postgresBackendFromUrl(TEST_DATABASE_URL, silent), { REDIS_URL: undefined, DATABASE_URL: TEST_DATABASE_URL });
     case 'embedded': {
@@ -100,10 +119,16 @@ function wrap(backend: QueueBackend, env: TestBackend['env'], cleanup?: () => vo
 }
 
 /** A store of the given kind that does not answer: nothing listens, or the embedded store is closed. */
-export async function openUnavailableBackend(kind: BackendKind): Promise<TestBackend> {
+export async function openUnavailableBackend(kind: TestStoreKind): Promise<TestBackend> {
   switch (kind) {
     case 'redis':
       return wrap(createRedisBackend('redis://127.0.0.1:1', silent), { REDIS_URL: 'redis://127.0.0.1:1' });
+    case 'cluster': {
+      const env = { REDIS_CLUSTER_NODES: '127.0.0.1:1', REDIS_URL: undefined, DATABASE_URL: undefined };
+      const { store } = loadConfig(env);
+      if (store.kind !== 'redis') throw new Error(`expected the Redis store, got ${store.kind}`);
+      return wrap(createRedisBackend(store.redis, silent), env);
+    }
     case 'postgres':
       return wrap(await postgresBackendFromUrl('postgres://postgres@127.0.0.1:1/test', silent), {
         REDIS_URL: undefined,

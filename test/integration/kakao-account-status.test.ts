@@ -77,7 +77,8 @@ describe.each(BACKENDS)('Kakao account status webhook end to end, on %s', (kind)
 const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
 
 describe('store outages and recovery', () => {
-  it.each(BACKENDS.filter((kind) => kind !== 'embedded'))(
+  // A proxy cannot stand in front of a cluster (clients follow the addresses its nodes announce).
+  it.each(BACKENDS.filter((kind) => kind === 'redis' || kind === 'postgres'))(
     '%s accepting connections but never answering: 503 within the time limit',
     async (kind) => {
       proxy = await startTcpProxy(kind === 'redis' ? 6379 : 5432);

@@ -8,7 +8,7 @@ import { registerQueueCollectors, type QueueCollector } from '../../src/observab
 import type { JobQueue, QueueBackend } from '../../src/queue/backend.js';
 import { postgresBackendFromUrl } from '../../src/queue/backends/postgres-backend.js';
 import { createRedisBackend } from '../../src/queue/backends/redis-backend.js';
-import { BACKENDS, openUnavailableBackend } from '../helpers/backends.js';
+import { BACKENDS, isRedis, openUnavailableBackend } from '../helpers/backends.js';
 import { useTestBackend } from '../helpers/receiver.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { atMost } from '../helpers/wait-for.js';
@@ -79,10 +79,11 @@ describe.each(BACKENDS)('queue metrics read at scrape time, on %s', (kind) => {
       await sleep(5);
     }
     const first = (await queue.getWaiting(0, 0)).map((job) => job.id);
-    expect(first).toEqual(kind === 'redis' ? ['a'] : ['c']);
+    expect(first).toEqual(isRedis(kind) ? ['a'] : ['c']);
   });
 
-  it('a scrape of a store that does not answer ends within the timeout, keeps the last values and counts a collect error', async () => {
+  // A proxy cannot stand in front of a cluster (clients follow the addresses its nodes announce).
+  it.skipIf(kind === 'cluster')('a scrape of a store that does not answer ends within the timeout, keeps the last values and counts a collect error', async () => {
     let proxy: TcpProxy | undefined;
     let backend: QueueBackend;
     if (kind === 'embedded') {

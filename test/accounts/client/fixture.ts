@@ -3,8 +3,7 @@ import { Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
-import type { BackendKind } from '../../../src/queue/backend.js';
-import { TEST_DATABASE_URL, TEST_REDIS_URL, type TestBackend } from '../../helpers/backends.js';
+import { TEST_DATABASE_URL, TEST_REDIS_CLUSTER_NODES, TEST_REDIS_URL, type TestBackend, type TestStoreKind } from '../../helpers/backends.js';
 import { LOGTO_KEY, signLogto, userDataUpdated } from '../../helpers/logto-signer.js';
 import { runService, type RunningService } from '../../helpers/service.js';
 import { testConfig } from '../../helpers/test-config.js';
@@ -82,21 +81,12 @@ function ownPortsTo(remotePort: number): Set<number> {
  * LISTEN connection of this test process, never another process's): what the server sees when
  * its store feed is interrupted. Resolves with how many connections were ended.
  */
-export async function interruptStoreFeed(kind: Exclude<BackendKind, 'embedded'>): Promise<number> {
-  if (kind === 'redis') {
-    const ports = ownPortsTo(6379);
-    const redis = new Redis(TEST_REDIS_URL);
-    try {
-      const list = (await redis.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string;
-      const ids = list
-        .split('\n')
-        .filter((line) => ports.has(Number(/ addr=[^ ]+:(\d+) /.exec(` ${line}`)?.[1])))
-        .map((line) => /id=(\d+)/.exec(line)![1]!);
-      for (const id of ids) await redis.call('CLIENT', 'KILL', 'ID', id);
-      return ids.length;
-    } finally {
-      redis.disconnect();
-    }
+export async function interruptStoreFeed(kind: Exclude<TestStoreKind, 'embedded'>): Promise<number> {
+  if (kind === 'redis') return killOwnSubscriptions(TEST_REDIS_URL);
+  if (kind === 'cluster') {
+    // The subscription is on one of the nodes, whichever ioredis chose.
+    const killed = await Promise.all(TEST_REDIS_CLUSTER_NODES!.split(',').map((address) => killOwnSubscriptions(`redis://${address}`)));
+    return killed.reduce((sum, count) => sum + count, 0);
   }
   const ports = [...ownPortsTo(5432)];
   const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
@@ -110,5 +100,22 @@ export async function interruptStoreFeed(kind: Exclude<BackendKind, 'embedded'>)
     return rows.filter((row) => row.ended).length;
   } finally {
     await client.end();
+  }
+}
+
+/** Ends this process's pub/sub connections to the Redis at `url`; how many it ended. */
+async function killOwnSubscriptions(url: string): Promise<number> {
+  const ports = ownPortsTo(Number(new URL(url).port));
+  const redis = new Redis(url);
+  try {
+    const list = (await redis.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string;
+    const ids = list
+      .split('\n')
+      .filter((line) => ports.has(Number(/ addr=[^ ]+:(\d+) /.exec(` ${line}`)?.[1])))
+      .map((line) => /id=(\d+)/.exec(line)![1]!);
+    for (const id of ids) await redis.call('CLIENT', 'KILL', 'ID', id);
+    return ids.length;
+  } finally {
+    redis.disconnect();
   }
 }

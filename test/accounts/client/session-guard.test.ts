@@ -164,7 +164,7 @@ describe.each(BACKENDS)('session guard against the running service, on %s', (kin
     await guard.check(session(userId));
     expect(guard.isWarm('logto', userId)).toBe(true);
 
-    expect(await interruptStoreFeed(kind as 'redis' | 'postgres')).toBeGreaterThan(0);
+    expect(await interruptStoreFeed(kind as 'redis' | 'postgres' | 'cluster')).toBeGreaterThan(0);
     await waitFor(() => !guard.stats().connected, { timeoutMs: 3000, what: 'the stream to end' });
     expect(guard.stats().entries).toBe(0);
     // While it waits to reconnect, checks are answered by the API.
@@ -184,7 +184,7 @@ describe.each(BACKENDS)('session guard against the running service, on %s', (kin
     const { guard } = await openGuard({ reconnectDelayMs: 0 });
     for (let round = 0; round < 3; round += 1) {
       const connects = guard.stats().connects;
-      expect(await interruptStoreFeed(kind as 'redis' | 'postgres')).toBeGreaterThan(0);
+      expect(await interruptStoreFeed(kind as 'redis' | 'postgres' | 'cluster')).toBeGreaterThan(0);
       await waitFor(() => guard.stats().connects > connects, { timeoutMs: 5000, what: 'the reconnection' });
       const userId = newUserId();
       await guard.check(session(userId, Date.now() - 1000));
