@@ -115,6 +115,7 @@ export function createRedisAccountStore(options: RedisAccountStoreOptions): Acco
 
   const hub = createLocalChangeHub();
   let subscriber: RedisClient | undefined;
+  let closed = false;
   /** True between a confirmed SUBSCRIBE and the connection's next close: only then is nothing missed. */
   let live = false;
   let liveWaiters: (() => void)[] = [];
@@ -143,6 +144,13 @@ export function createRedisAccountStore(options: RedisAccountStoreOptions): Acco
         () => setLive(true),
         (error: unknown) => options.log.warn({ err: error }, 'account change subscription failed; retried on reconnect'),
       );
+    });
+    // A connection that gives up instead of reconnecting (on a cluster, a node's subscription
+    // does, so that the next one is opened on another node) is replaced.
+    connection.once('end', () => {
+      setTimeout(() => {
+        if (!closed && subscriber === connection) open();
+      }, 200).unref();
     });
   };
 
@@ -188,6 +196,7 @@ export function createRedisAccountStore(options: RedisAccountStoreOptions): Acco
       },
     },
     async close() {
+      closed = true;
       subscriber?.disconnect();
     },
   };

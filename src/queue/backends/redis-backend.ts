@@ -4,7 +4,7 @@ import { createRedisAccountStore } from '../../accounts/stores/redis-store.js';
 import type { AccountStateStore } from '../../accounts/store.js';
 import { redactUrl, type QueueBackend } from '../backend.js';
 import { describeTopology, singleNodeConfig, type RedisConfig } from '../redis/config.js';
-import { endConnection, openRedis, whenReady, type RedisClient } from '../redis/connection.js';
+import { clusterSubscriptions, endConnection, openRedis, whenReady, type RedisClient } from '../redis/connection.js';
 import { waitForReplicas } from '../redis/durability.js';
 import { warnOfLegacyPrefix } from '../redis/legacy-prefix.js';
 import { canWrite } from '../redis/writable.js';
@@ -59,7 +59,7 @@ export function createRedisBackend(config: RedisConfig | string, log: Logger): Q
       return (accounts ??= createRedisAccountStore({
         writer: workerConnection,
         reader: producerConnection,
-        subscriber: () => openRedis(redis, 'worker', log),
+        subscriber: redis.topology.kind === 'cluster' ? clusterSubscriptions(redis, log) : () => openRedis(redis, 'worker', log),
         durability,
         log,
       }));

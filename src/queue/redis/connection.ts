@@ -66,7 +66,7 @@ function connect(config: RedisConfig, role: ConnectionRole): RedisClient {
         ...(topology.tls ? { tls: tlsOptions(config), enableTLSForSentinelMode: true } : {}),
         ...(topology.sentinelTls ? { sentinelTLS: tlsOptions(config) } : {}),
         // Sentinels announce +switch-master; ioredis reconnects at once instead of at the next error.
-        failoverDetector: true,
+        failoverDetector: false,
         sentinelRetryStrategy: reconnectSoon,
       });
     case 'cluster': {
@@ -90,6 +90,34 @@ function connect(config: RedisConfig, role: ConnectionRole): RedisClient {
       return new Cluster(topology.nodes, clusterOptions);
     }
   }
+}
+
+/**
+ * Opens connections for SUBSCRIBE on a cluster, each to one node, the seeds in turn. PUBLISH on a
+ * cluster reaches subscribers on every node, so one node is enough. ioredis's Cluster client
+ * would move a lost subscription to another node silently, and whatever was published in between
+ * would be missed unnoticed; a plain connection that does not reconnect reports its loss
+ * (`close`, then `end`), so the account state tells its subscribers to resync, and opens the next.
+ * Errors are logged once per outage across all of them.
+ */
+export function clusterSubscriptions(config: RedisConfig, log: Logger): () => Redis {
+  const { topology } = config;
+  if (topology.kind !== 'cluster') throw new Error('clusterSubscriptions needs a cluster topology');
+  const episode = createErrorEpisode(log, { role: 'subscriber' }, 'Redis connection error', 'Redis connection restored');
+  let next = 0;
+  return () => {
+    const seed = topology.nodes[next++ % topology.nodes.length]!;
+    const client = new Redis({
+      ...seed,
+      ...topology.auth,
+      ...(topology.tls ? { tls: tlsOptions(config) } : {}),
+      maxRetriesPerRequest: null,
+      retryStrategy: () => null,
+    });
+    client.on('error', (error: Error) => episode.fail(error));
+    client.on('ready', () => episode.ok());
+    return client;
+  };
 }
 
 /**
