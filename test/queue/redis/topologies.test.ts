@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import calculateSlot from 'cluster-key-slot';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { startService, type Service } from '../../../src/service.js';
 import { captureLogs } from '../../helpers/receiver.js';
 import { LOGTO_KEY, postLogto, userDataUpdated } from '../../helpers/logto-signer.js';
@@ -112,6 +114,43 @@ describe.runIf(hasRedisServer)('a Redis the service cannot write to', () => {
     expect(restored.length).toBeGreaterThan(0);
     expect(restored.every((line) => (line.errors as number) >= 1)).toBe(true);
   }, 30_000);
+});
+
+describe.runIf(hasRedisServer)('upgrading from the prefix earlier versions used (bull)', () => {
+  let redis: OwnRedis | undefined;
+  let service: Service | undefined;
+  afterEach(async () => {
+    await atMost(service?.close() ?? Promise.resolve(), 5000);
+    service = undefined;
+    await redis?.stop();
+  });
+
+  it('names the queue and both prefixes when jobs wait under bull:, and QUEUE_PREFIX=bull processes them', async () => {
+    redis = await startOwnRedis();
+    const connection = new Redis(redis.url);
+    const config = testConfig({ REDIS_URL: redis.url, KAKAO_AUDIENCE: '', LOGTO_SIGNING_KEYS: LOGTO_KEY });
+    const old = new Queue(config.queue.name, { connection }); // BullMQ's default prefix: bull
+    await old.add('logto.User.Data.Updated', { id: 'e1' } as never, { jobId: 'e1' });
+    await old.close();
+    connection.disconnect();
+
+    const logs = captureLogs();
+    service = await startService(config, { role: 'receiver', logger: logs.logger });
+    const warning = await waitFor(() => logs.lines.find((line) => line.level === 50 && line.queue === config.queue.name), { what: 'the upgrade error' });
+    expect(warning).toMatchObject({ prefix: '{bull}', oldPrefix: 'bull', states: ['wait'] });
+    expect(String(warning.msg)).toContain('QUEUE_PREFIX=bull');
+    await service.close();
+
+    const seen: string[] = [];
+    const kept = captureLogs();
+    service = await startService(testConfig({ REDIS_URL: redis.url, QUEUE_PREFIX: 'bull', QUEUE_NAME: config.queue.name, KAKAO_AUDIENCE: '', BUILT_IN_HANDLERS: 'none' }), {
+      role: 'all',
+      logger: kept.logger,
+      registerHandlers: (registry) => registry.onAny((event) => void seen.push(event.id)),
+    });
+    await waitFor(() => seen.includes('e1'), { what: 'the old job processed under QUEUE_PREFIX=bull' });
+    expect(kept.lines.filter((line) => line.level === 50)).toEqual([]);
+  });
 });
 
 /** Whether the node on `port` itself serves `slot`, by its own CLUSTER SLOTS view. */
