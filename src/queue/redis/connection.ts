@@ -66,7 +66,7 @@ function connect(config: RedisConfig, role: ConnectionRole): RedisClient {
         ...(topology.tls ? { tls: tlsOptions(config), enableTLSForSentinelMode: true } : {}),
         ...(topology.sentinelTls ? { sentinelTLS: tlsOptions(config) } : {}),
         // Sentinels announce +switch-master; ioredis reconnects at once instead of at the next error.
-        failoverDetector: false,
+        failoverDetector: true,
         sentinelRetryStrategy: reconnectSoon,
       });
     case 'cluster': {
