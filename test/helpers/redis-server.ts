@@ -1,5 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A Redis of the test's own, on a free port, that the test may stop and start again. */
@@ -31,7 +34,9 @@ export async function freePort(): Promise<number> {
 }
 
 function persistenceArgs(options: OwnRedisOptions): string[] {
-  if (!options.appendOnlyDir) return ['--save', '', '--appendonly', 'no'];
+  // A directory of its own even without persistence: a node made a replica writes the snapshot
+  // it receives to dump.rdb in its directory (the working directory by default).
+  if (!options.appendOnlyDir) return ['--save', '', '--appendonly', 'no', '--dir', mkdtempSync(join(tmpdir(), 'own-redis-'))];
   return ['--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', options.appendOnlyDir];
 }
 
