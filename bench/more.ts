@@ -64,12 +64,15 @@ export async function usedMemory(redis: Redis): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(info)![1]);
 }
 
+/** BullMQ's key prefix on Redis: the default QUEUE_PREFIX, which every service the bench starts uses. */
+const QUEUE_KEY_PREFIX = '{bull}';
+
 /** Every key of a queue, the dedupe keys included (obliterate leaves those). */
 export async function dropQueueKeys(redis: Redis, queue: string): Promise<number> {
   let dropped = 0;
   let cursor = '0';
   do {
-    const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `bull:${queue}:*`, 'COUNT', 1000);
+    const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${QUEUE_KEY_PREFIX}:${queue}:*`, 'COUNT', 1000);
     cursor = nextCursor;
     if (keys.length > 0) dropped += await redis.unlink(...keys);
   } while (cursor !== '0');
@@ -166,7 +169,7 @@ export async function workerThroughput(store: TestBackend, config: Config, token
     await inspect.close();
     await sleep(200);
     const afterDrain = await usedMemory(redis);
-    const dedupeKeys = await countKeys(redis, `bull:${config.queue.name}:de:*`);
+    const dedupeKeys = await countKeys(redis, `${QUEUE_KEY_PREFIX}:${config.queue.name}:de:*`);
     await dropQueueKeys(redis, config.queue.name);
     return {
       enqueue: http,
@@ -200,12 +203,12 @@ export async function memoryPerEvent(store: TestBackend, config: Config, count: 
     const enqueueSeconds = (performance.now() - started) / 1000;
     await sleep(200);
     const after = await usedMemory(redis);
-    const keys = await countKeys(redis, `bull:${config.queue.name}:*`);
+    const keys = await countKeys(redis, `${QUEUE_KEY_PREFIX}:${config.queue.name}:*`);
     const waiting = await pending(store, config);
     const inspect = store.backend.createQueue(config.queue.name, {});
     await inspect.obliterate({ force: true }).catch(() => {});
     await inspect.close();
-    const leftAfterObliterate = await countKeys(redis, `bull:${config.queue.name}:*`);
+    const leftAfterObliterate = await countKeys(redis, `${QUEUE_KEY_PREFIX}:${config.queue.name}:*`);
     await dropQueueKeys(redis, config.queue.name);
     return { events: count, waiting, keys, 'bytes/event': Math.round((after - before) / count), 'used_memory before': before, 'used_memory after': after, 'enqueue events/s (addBulk 500)': Math.round(count / enqueueSeconds), 'keys left after obliterate (then deleted)': leftAfterObliterate };
   } finally {

@@ -9,9 +9,15 @@
  * handlers; worker throughput; Redis memory per retained event; start-up time and idle RSS of
  * `npm start` per store. Figures also go to bench/results/latest.json.
  *
+ * Section topologies (bench/topologies.ts) needs no Redis on 6379: it starts a single node, Sentinel
+ * (1 master + 1 replica) and a 3-master cluster of its own from Debian's redis-server and
+ * redis-sentinel, and measures the SET path on each (Sentinel with REDIS_WAIT_REPLICAS=1 and =0) at
+ * saturation and at --rate, --runs N times, so that the cost of each guarantee is known.
+ *
  * Usage: npm run bench [-- --seconds 5 --connections 16 --stores redis,postgres,embedded --users 5000
- *                          --runs 3 --only stores,ratios,rate,worker,memory,startup
+ *                          --runs 3 --only stores,ratios,rate,worker,memory,topologies,startup
  *                          --rate 1000 --worker-events 20000 --memory-events 100000]
+ * --runs applies to ratios and topologies; --rate to rate and topologies.
  */
 import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
@@ -32,6 +38,7 @@ import { Redis } from 'ioredis';
 import { dropQueueKeys, fixedRate, load, logtoRequest, memoryPerEvent, setRequest, urlOf, workerThroughput, type Load } from './more.js';
 import { benchSessionChecks } from './session-checks.js';
 import { measureStart, type StartupRow } from './startup.js';
+import { benchTopologies, missingRedisProgram, SATURATION_WARMUP_SECONDS, STEADY_WARMUP_SECONDS, topologyTables, type TopologyRun } from './topologies.js';
 
 /** Deletes every key of a bench queue on the test Redis, dedupe keys included. */
 async function dropRedisQueue(name: string) {
@@ -43,7 +50,7 @@ async function dropRedisQueue(name: string) {
   }
 }
 
-const SECTIONS = ['stores', 'ratios', 'rate', 'worker', 'memory', 'startup'] as const;
+const SECTIONS = ['stores', 'ratios', 'rate', 'worker', 'memory', 'topologies', 'startup'] as const;
 const benchStarted = performance.now();
 
 const { values } = parseArgs({
@@ -216,6 +223,22 @@ if (only.has('memory') && redisStore) {
 }
 await redisStore?.close();
 
+let topologyTable: ReturnType<typeof topologyTables> | undefined;
+if (only.has('topologies')) {
+  const missing = missingRedisProgram();
+  if (missing) console.log(`${missing} does not run here: the topologies section is skipped (Debian: apt-get install redis-server redis-sentinel)`);
+  else {
+    // Enough distinct tokens that a saturation run (warm-up included) at up to 8,000 req/s meets
+    // no redelivery on its fresh queue; the count of any is in the results.
+    const wanted = Math.max((seconds + SATURATION_WARMUP_SECONDS) * 8_000, (seconds + STEADY_WARMUP_SECONDS) * Number(values.rate));
+    const pool = [...tokens, ...(await Promise.all(Array.from({ length: Math.max(0, wanted - tokens.length) }, () => signSet(key, setClaims()))))];
+    const { REDIS_URL: _testRedis, ...common } = targetEnv();
+    const runsOf: TopologyRun[] = await benchTopologies((redis) => ({ ...common, QUEUE_NAME: `bench-${randomUUID()}`, ...redis }), pool, { seconds, connections, rate: Number(values.rate), runs }, (line) => console.error(line));
+    topologyTable = topologyTables(runsOf);
+    results.topologies = { connections, seconds, rate: Number(values.rate), runs, tokens: pool.length, role: 'receiver', logLevel: 'info', results: runsOf, table: topologyTable };
+  }
+}
+
 const startupRows: StartupRow[] = [];
 if (only.has('startup')) {
   const common = { KAKAO_AUDIENCE: 'bench-audience', KAKAO_JWKS_URI: jwks.url, LOGTO_SIGNING_KEYS: LOGTO_KEY, LOG_LEVEL: 'warn' };
@@ -261,6 +284,17 @@ if (results.worker) {
 if (results.memory) {
   console.log(`\nRedis memory per waiting event (no worker; job hash + dedupe key + list entry):`);
   console.table(results.memory);
+}
+if (topologyTable) {
+  console.log(`\nKakao SET on Redis topologies the bench started (same redis-server, no persistence), receiver role (LOG_LEVEL=info) in a process of its own, ${runs} run(s):`);
+  console.log(`at saturation: ${connections} connections, ${seconds} s after a ${SATURATION_WARMUP_SECONDS} s warm-up (min / median / max over runs):`);
+  console.table(topologyTable.saturation);
+  console.log('throughput ratios at saturation, each within one run (min / median / max over runs):');
+  console.table(topologyTable.ratios);
+  console.log(`at a steady rate (open loop, latency from when each request was due), a fresh receiver and queue, ${seconds} s after a ${STEADY_WARMUP_SECONDS} s warm-up ("lowered": the topology's saturation was under 1.2x --rate; "held": it kept up):`);
+  console.table(topologyTable.steady);
+  console.log('per run:');
+  console.table(topologyTable.perRun);
 }
 if (startupRows.length > 0) {
   console.log(`\nnpm start per store: spawn -> GET /healthz 200, then the RSS of what npm started after 5 s idle (npm's own process apart):`);
