@@ -119,8 +119,10 @@ export async function startService(config: Config, options: StartOptions): Promi
       queue = createEventQueue({ backend, ...config.queue });
       await keysWarm;
     }
-    // Queue depth, oldest waiting job and store up, read at scrape time in every role (the queue is
-    // the same whichever process looks); the JWKS age only where the keys are used.
+    // Queue depth, oldest waiting job and store up, read at scrape time in every role: the queue is
+    // the same whichever process looks, so each reports the store's numbers (Prometheus takes them
+    // once, with max; see src/observability/collectors.ts) and they outlive any one process. The
+    // JWKS age only where the keys are used.
     queueCollector = registerQueueCollectors(metrics, {
       openQueue: () => backend.createQueue(config.queue.name, {}),
       ping: () => backend.ping(),

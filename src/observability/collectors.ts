@@ -38,6 +38,11 @@ const ABANDON_AFTER_MS = 5000;
  * - webhook_queue_jobs{state}: jobs by state;
  * - webhook_queue_oldest_waiting_seconds: age of the oldest waiting job, 0 when none waits;
  * - webhook_store_up: 1 when the store answers a ping within the timeout, else 0.
+ * The first two describe the store: every process on it (receivers and workers alike) reports the
+ * same numbers, so they are there whichever processes are down (a backlog while every worker is
+ * down is still reported, by the receivers). Prometheus takes them once with
+ * `max without (instance, pod) (...)`, never a sum over processes (README.md, Metrics; the
+ * queue rules of deploy/prometheus/alerts.yml). webhook_store_up is this process's own view.
  * A scrape never waits on the store longer than `timeoutMs`: when the counts do not come in time
  * (or fail), the queue gauges keep their last value and webhook_metrics_collect_errors_total goes
  * up. At most one read is in flight, so scrapes of a hanging store do not pile queries up.
@@ -113,7 +118,7 @@ export function registerQueueCollectors(metrics: Metrics, options: QueueCollecto
 
   new Gauge({
     name: 'webhook_queue_jobs',
-    help: 'Jobs in the event queue by state, read at scrape time. completed stays about 0: completed jobs are removed at once',
+    help: 'Jobs in the event queue by state, read from the store at scrape time. Store-wide: every process on the store reports the same counts, so aggregate with max without (instance, pod), never sum. completed stays about 0: completed jobs are removed at once',
     labelNames: ['state'] as const,
     registers: [metrics.registry],
     async collect() {
@@ -124,7 +129,7 @@ export function registerQueueCollectors(metrics: Metrics, options: QueueCollecto
   });
   new Gauge({
     name: 'webhook_queue_oldest_waiting_seconds',
-    help: 'Age of the oldest waiting job (since it was first enqueued; a retried job counts from its first enqueue), 0 when none waits; read at scrape time',
+    help: 'Age of the oldest waiting job (since it was first enqueued; a retried job counts from its first enqueue), 0 when none waits; read from the store at scrape time. Store-wide: every process on the store reports the same age, so aggregate with max without (instance, pod)',
     registers: [metrics.registry],
     async collect() {
       if (closed) return;
@@ -134,7 +139,7 @@ export function registerQueueCollectors(metrics: Metrics, options: QueueCollecto
   });
   new Gauge({
     name: 'webhook_store_up',
-    help: 'Whether the store answers a ping within the scrape timeout (1) or not (0), read at scrape time',
+    help: 'Whether the store answers this process a ping within the scrape timeout (1) or not (0), read at scrape time',
     registers: [metrics.registry],
     async collect() {
       if (closed) return;
