@@ -5,6 +5,7 @@ import { afterEach, beforeEach } from 'vitest';
 import { createTestKey, startJwksServer, TEST_AUDIENCE, type JwksServer, type TestKey } from '../helpers/kakao-transmitter.js';
 import { LOGTO_KEY } from '../helpers/logto-signer.js';
 import { startOwnRedis, type OwnRedis, type OwnRedisOptions } from '../helpers/redis-server.js';
+import { startRedisSentinel, type OwnSentinelSetup } from '../helpers/redis-topologies.js';
 import { atMost } from '../helpers/wait-for.js';
 import { FAULT_API_TOKEN } from './effects.js';
 import { startService, uniqueQueueName, type Role, type ServiceProcess } from './service-process.js';
@@ -17,6 +18,8 @@ import { startService, uniqueQueueName, type Role, type ServiceProcess } from '.
 export interface FaultScene {
   tempDir(prefix: string): string;
   redis(options?: OwnRedisOptions): Promise<OwnRedis>;
+  /** A master with replicas behind sentinels, all its own (see startRedisSentinel); stopped after the test. */
+  sentinel(options?: Parameters<typeof startRedisSentinel>[0]): Promise<OwnSentinelSetup>;
   /** Kakao's signing key, served from a JWKS server in this process. */
   kakao(): Promise<TestKey>;
   /**
@@ -42,6 +45,7 @@ export function useFaultScene(): () => FaultScene {
 function createFaultScene() {
   const services: ServiceProcess[] = [];
   const redises: OwnRedis[] = [];
+  const sentinels: OwnSentinelSetup[] = [];
   const dirs: string[] = [];
   let jwks: JwksServer | undefined;
   let key: TestKey | undefined;
@@ -56,6 +60,11 @@ function createFaultScene() {
       const redis = await startOwnRedis(options);
       redises.push(redis);
       return redis;
+    },
+    async sentinel(options: Parameters<typeof startRedisSentinel>[0] = {}) {
+      const setup = await startRedisSentinel(options);
+      sentinels.push(setup);
+      return setup;
     },
     async kakao() {
       key ??= await createTestKey('fault-kakao-key');
@@ -86,6 +95,7 @@ function createFaultScene() {
       }
       await Promise.all(services.map((service) => atMost(service.kill(), 5000)));
       await Promise.all(redises.map((redis) => atMost(redis.stop(), 5000)));
+      await Promise.all(sentinels.map((setup) => atMost(setup.stop(), 5000)));
       if (jwks) await atMost(jwks.close());
       for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     },

@@ -4,7 +4,7 @@ import { createRedisAccountStore } from '../../accounts/stores/redis-store.js';
 import type { AccountStateStore } from '../../accounts/store.js';
 import { redactUrl, type QueueBackend } from '../backend.js';
 import { describeTopology, singleNodeConfig, type RedisConfig } from '../redis/config.js';
-import { clusterSubscriptions, endConnection, openRedis, whenReady, type RedisClient } from '../redis/connection.js';
+import { clusterSubscriptions, endConnection, keepConnected, openRedis, whenReady, type RedisClient } from '../redis/connection.js';
 import { waitForReplicas } from '../redis/durability.js';
 import { warnOfLegacyPrefix } from '../redis/legacy-prefix.js';
 import { canWrite } from '../redis/writable.js';
@@ -20,8 +20,10 @@ export function createRedisBackend(config: RedisConfig | string, log: Logger): Q
   const { prefix, durability } = redis;
   let producer: RedisClient | undefined;
   let consumer: RedisClient | undefined;
-  const producerConnection = () => (producer ??= openRedis(redis, 'producer', log));
-  const workerConnection = () => (consumer ??= openRedis(redis, 'worker', log));
+  let closing = false;
+  // Shared by every queue and worker of the process for its lifetime: reconnected should ioredis give up on them.
+  const producerConnection = () => (producer ??= keepConnected(openRedis(redis, 'producer', log), () => closing));
+  const workerConnection = () => (consumer ??= keepConnected(openRedis(redis, 'worker', log), () => closing));
   let accounts: AccountStateStore | undefined;
   const checkLegacy = warnOfLegacyPrefix(redis, log);
   /** Any key of the queue: on a cluster, the {hash tag} puts them all in one slot, served by one node. */
@@ -65,6 +67,7 @@ export function createRedisBackend(config: RedisConfig | string, log: Logger): Q
       }));
     },
     async close() {
+      closing = true;
       await accounts?.close();
       await Promise.allSettled([endConnection(producer), endConnection(consumer)]);
     },

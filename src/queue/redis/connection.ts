@@ -121,6 +121,24 @@ export function clusterSubscriptions(config: RedisConfig, log: Logger): () => Re
 }
 
 /**
+ * ioredis gives a connection up for good (status `end`, no reconnect) when one of its connection
+ * attempts fails instead of retrying it. Behind Sentinel a failover does that: the failover
+ * detector's `+switch-master` drops the connection while it is still asking the sentinels for
+ * the master, that attempt fails with "Connection is closed.", and the connection ends (ioredis
+ * 5.11, Redis#_connect). A process whose shared connections ended would refuse every webhook and
+ * process no job until restarted. So a connection that ends while `closing()` is false connects
+ * again (ioredis asks the sentinels anew). Not for subscriptions, which their owner reopens.
+ */
+export function keepConnected<T extends RedisClient>(client: T, closing: () => boolean): T {
+  client.on('end', () => {
+    setTimeout(() => {
+      if (!closing() && client.status === 'end') client.connect().catch(() => {}); // failures go to 'error'; the next 'end' tries again
+    }, 100).unref();
+  });
+  return client;
+}
+
+/**
  * The fail-fast connection refuses commands until it is connected; a command that comes right
  * after start-up (or a reconnect) waits up to `ms` for it instead of failing at once. Resolves
  * either way: a connection still not ready fails the command, and the caller answers 503.
