@@ -4,7 +4,7 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { JobQueue } from '../queue/backend.js';
-import { createErrorEpisode } from '../observability/error-episode.js';
+import { createErrorEpisode } from '../error-episode.js';
 import { basicAuth } from './basic-auth.js';
 import type { AdminConfig } from './config.js';
 

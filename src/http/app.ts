@@ -12,7 +12,7 @@ import type { AccountStateStore } from '../accounts/store.js';
 import { ACCOUNT_ENDPOINTS, accountRoutes } from '../accounts/http/routes.js';
 import { ADMIN_DASHBOARD_PATH, ADMIN_ENDPOINTS } from '../admin/paths.js';
 import type { JobQueue } from '../queue/backend.js';
-import { sendError } from './error-response.js';
+import { sendError } from '../error-response.js';
 import { healthRoutes } from './health-routes.js';
 import { requestIdOf, serializeRequest } from './request-id.js';
 import { OneLinePerRequest } from './request-log.js';
