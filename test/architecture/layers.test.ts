@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * The layers of src/, bottom first (ARCHITECTURE.md draws them). A file belongs to the layer of
- * the most specific pattern that matches its path (the one with the most characters besides
- * `*`); `*` is one path segment, `**` any number. A file may import from its own layer and the
+ * the most specific pattern that matches its path (one without `**` before one with, then the one
+ * with the most characters besides `*`); `*` is one path segment, `**` any number. A file may import from its own layer and the
  * ones below it, never from a layer above. A new file no pattern places fails the first test.
  */
 export const LAYERS: readonly (readonly [layer: string, patterns: readonly string[]])[] = [
@@ -55,7 +55,7 @@ function sourceFiles(dir: string): string[] {
 const patternToRegExp = (pattern: string) =>
   new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\u0000/g, '.*')}$`);
 const rules = LAYERS.flatMap(([layer, patterns], rank) =>
-  patterns.map((pattern) => ({ layer, rank, test: patternToRegExp(pattern), specificity: pattern.replace(/\*/g, '').length })),
+  patterns.map((pattern) => ({ layer, rank, test: patternToRegExp(pattern), specificity: (pattern.includes('**') ? 0 : 1000) + pattern.replace(/\*/g, '').length })),
 ).sort((a, b) => b.specificity - a.specificity);
 
 export function layerOf(file: string): { layer: string; rank: number } | undefined {
