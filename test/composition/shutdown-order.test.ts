@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startService, type Service } from '../../src/service.js';
+import { newSecret, startForwardTarget } from '../helpers/forward-target.js';
 import { BACKENDS, TEST_DATABASE_URL, TEST_REDIS_URL, type TestStoreKind } from '../helpers/backends.js';
 import { LOGTO_KEY, postLogto, userDataUpdated } from '../helpers/logto-signer.js';
 import { captureLogs } from '../helpers/receiver.js';
@@ -32,8 +33,19 @@ describe.each(BACKENDS.filter((kind) => kind !== 'cluster'))('shutdown order, on
     for (const step of cleanup.splice(0)) step();
   });
 
-  it('closes HTTP while a job is active, the worker once the job finished, then the queues, then the store', async () => {
-    const config = testConfig({ ...storeEnv(kind, cleanup), KAKAO_AUDIENCE: '', LOGTO_SIGNING_KEYS: LOGTO_KEY, ADMIN_USER: 'admin', ADMIN_PASSWORD: 'a-long-enough-password' });
+  it('closes HTTP while a job is active, the workers once the job finished, then the forwarder and the queues, then the store', async () => {
+    const target = await startForwardTarget();
+    cleanup.push(() => void target.close());
+    const config = testConfig({
+      ...storeEnv(kind, cleanup),
+      KAKAO_AUDIENCE: '',
+      LOGTO_SIGNING_KEYS: LOGTO_KEY,
+      ADMIN_USER: 'admin',
+      ADMIN_PASSWORD: 'a-long-enough-password',
+      FORWARD_URL: target.url,
+      FORWARD_SECRET: newSecret(),
+      FORWARD_ALLOW_HTTP: 'true',
+    });
     const { lines, logger } = captureLogs();
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
@@ -65,6 +77,9 @@ describe.each(BACKENDS.filter((kind) => kind !== 'cluster'))('shutdown order, on
     const finishedAt = lines.findIndex((line) => line.msg === 'test handler: job finished');
     expect(finishedAt).toBeGreaterThan(closedAt('http'));
     expect(closedAt('event-worker')).toBeGreaterThan(finishedAt);
+    expect(closedAt('forwarding-deliveries')).toBeGreaterThan(closedAt('http'));
+    // The forward handler of the active job still stores its delivery: the forwarder closes after the worker.
+    expect(closedAt('forwarder')).toBeGreaterThan(closedAt('event-worker'));
     // The queues close after their users, and before the store.
     for (const user of ['http', 'dashboard', 'event-worker', 'purge', 'queue-collectors']) expect(closedAt('read-queues')).toBeGreaterThan(closedAt(user));
     for (const queue of ['event-queue', 'read-queues', 'forwarder', 'event-worker']) expect(closedAt('store')).toBeGreaterThan(closedAt(queue));
