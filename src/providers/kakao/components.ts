@@ -1,6 +1,6 @@
 import { RECEIVER_ROLES, type Component } from '../../composition/component.js';
 import { registerJwksCollector } from '../../observability/collectors.js';
-import type { Provider } from '../provider.js';
+import type { WebhookProvider } from '../provider.js';
 import { KAKAO_ACCOUNT_STATUS_PATH, kakaoAccountStatusRoute } from './account-status-route.js';
 import { KAKAO_ADMIN_ENDPOINTS, kakaoAdminRoutes } from './admin-routes.js';
 import { createKeyResolver, type KeyResolver } from './jwks.js';
@@ -66,7 +66,7 @@ export const kakaoAdminComponent: Component = {
   },
 };
 
-export const kakao: Provider = {
+export const kakao: WebhookProvider = {
   name: 'kakao',
   early: [kakaoJwksComponent],
   receivers: [kakaoAccountStatusComponent, kakaoAdminComponent],

@@ -1,5 +1,5 @@
 import { RECEIVER_ROLES, type Component } from '../../composition/component.js';
-import type { Provider } from '../provider.js';
+import type { WebhookProvider } from '../provider.js';
 import { LOGTO_WEBHOOK_PATH, logtoRoute } from './route.js';
 
 /** POST /webhooks/logto (LOGTO_SIGNING_KEYS). */
@@ -16,4 +16,4 @@ export const logtoComponent: Component = {
   },
 };
 
-export const logto: Provider = { name: 'logto', receivers: [logtoComponent] };
+export const logto: WebhookProvider = { name: 'logto', receivers: [logtoComponent] };
