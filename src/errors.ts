@@ -1,7 +1,7 @@
 /**
  * One error type for everything the receiver refuses or cannot do. `code` is stable (tests,
  * logs and dashboards key on it), `statusCode` is the HTTP answer, `cause` keeps the original.
- * The HTTP layer maps these to responses in one place: src/http/error-response.ts.
+ * The HTTP layer maps these to responses in one place: src/error-response.ts.
  */
 export type ErrorCode =
   // The request is wrong: the sender must fix something. Nothing is enqueued.

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { rejected } from '../errors.js';
-import { sendError } from '../http/error-response.js';
-import { createSecretMatcher } from '../http/secret-match.js';
+import { sendError } from '../error-response.js';
+import { createSecretMatcher } from '../secret-match.js';
 import type { AdminConfig } from './config.js';
 
 

@@ -4,7 +4,7 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { JobQueue } from '../queue/backend.js';
-import { createErrorEpisode } from '../observability/error-episode.js';
+import { createErrorEpisode } from '../error-episode.js';
 import { basicAuth } from './basic-auth.js';
 import type { AdminConfig } from './config.js';
 
@@ -12,7 +12,7 @@ import { ADMIN_DASHBOARD_PATH } from './paths.js';
 
 export interface AdminDashboardOptions {
   credentials: AdminConfig;
-  /** BullMQ Queues on the service's store (any of the three), the event queue first; closed with the app. */
+  /** BullMQ Queues on the service's store (any of the three), the event queue first; their owner closes them. */
   queues: readonly JobQueue[];
 }
 
@@ -31,7 +31,6 @@ export async function adminDashboard(app: FastifyInstance, options: AdminDashboa
   app.addHook('onResponse', async (_request, reply) => {
     if (reply.statusCode < 500) episode.ok();
   });
-  app.addHook('onClose', async () => void (await Promise.all(queues.map((queue) => queue.close()))));
   app.addHook('onRequest', basicAuth(options.credentials));
 
   const serverAdapter = new FastifyAdapter();

@@ -1,14 +1,8 @@
+import type { ReadinessCheck } from '../composition/component.js';
 import { within } from '../timeout.js';
 
-/**
- * One thing /readyz asks: the store answers, Kakao's keys have been fetched, ... A check that
- * throws or takes longer than the budget counts as failing, so /readyz answers within about a
- * second whatever hangs.
- */
-export interface ReadinessCheck {
-  name: string;
-  check: () => boolean | Promise<boolean>;
-}
+/** A check that throws or takes longer than the budget counts as failing, so /readyz answers within about a second whatever hangs. */
+export type { ReadinessCheck };
 
 export interface Readiness {
   ready: boolean;

@@ -15,8 +15,8 @@ export interface QueueSnapshot {
 }
 
 export interface QueueCollectorOptions {
-  /** Opens a BullMQ queue on the event queue (used for reads only); called again after a failure until one read succeeded. */
-  openQueue: () => JobQueue;
+  /** Runs a read on the event queue's read-only Queue (ReadQueues.read, src/queue/read-queues.ts). */
+  read: <T>(read: (queue: JobQueue) => Promise<T>) => Promise<T>;
   /** True when the store answers (QueueBackend.ping). */
   ping: () => Promise<boolean>;
   /** Longest a scrape waits on the store; at most 500 ms. */
@@ -25,7 +25,7 @@ export interface QueueCollectorOptions {
 }
 
 export interface QueueCollector {
-  /** Stops reading and closes the collector's queue. */
+  /** Stops reading; waits a little for a read under way (the Queue is the shared one, closed after). */
   close(): Promise<void>;
 }
 
@@ -50,39 +50,17 @@ const ABANDON_AFTER_MS = 5000;
 export function registerQueueCollectors(metrics: Metrics, options: QueueCollectorOptions): QueueCollector {
   const timeoutMs = Math.min(options.timeoutMs ?? 500, 500);
   const now = options.now ?? Date.now;
-  let queue: JobQueue | undefined;
-  let everRead = false;
   let reading: Promise<QueueSnapshot> | undefined;
   let readingSince = 0;
   let scrape: Promise<QueueSnapshot | undefined> | undefined;
   let closed = false;
 
-  const open = () => {
-    if (!queue) {
-      queue = options.openQueue();
-      queue.on('error', () => {}); // reported through the scrape
-    }
-    return queue;
-  };
-
-  async function read(): Promise<QueueSnapshot> {
-    const current = open();
-    try {
-      const raw = await current.getJobCounts(...QUEUE_STATES);
+  const read = (): Promise<QueueSnapshot> =>
+    options.read(async (queue) => {
+      const raw = await queue.getJobCounts(...QUEUE_STATES);
       const counts = Object.fromEntries(QUEUE_STATES.map((state) => [state, Number(raw[state] ?? 0)])) as Record<QueueState, number>;
-      const oldestWaitingAt = await oldestWaitingTimestamp(current, counts.waiting);
-      everRead = true;
-      return { counts, oldestWaitingAt };
-    } catch (error) {
-      // BullMQ's PostgreSQL queue keeps a failed first connection forever (bullmq 6.7); until a
-      // read has succeeded, a failure replaces the queue, as src/queue/event-queue.ts does.
-      if (!everRead && queue === current) {
-        queue = undefined;
-        void current.close().catch(() => {});
-      }
-      throw error;
-    }
-  }
+      return { counts, oldestWaitingAt: await oldestWaitingTimestamp(queue, counts.waiting) };
+    });
 
   /** One store read per scrape, shared by the gauges; undefined when it failed or took too long. */
   function scrapeOnce(): Promise<QueueSnapshot | undefined> {
@@ -154,8 +132,6 @@ export function registerQueueCollectors(metrics: Metrics, options: QueueCollecto
     async close() {
       closed = true;
       if (reading) await within(timeoutMs, reading.catch(() => undefined), () => undefined);
-      await queue?.close().catch(() => {});
-      queue = undefined;
     },
   };
 }

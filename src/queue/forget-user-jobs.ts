@@ -1,7 +1,8 @@
 import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { WebhookEvent } from '../events/envelope.js';
-import type { JobQueue, QueueBackend } from './backend.js';
+import type { JobQueue } from './backend.js';
+import type { ReadQueues } from './read-queues.js';
 
 /**
  * After a user is purged, removes the failed jobs, and the delayed ones waiting for a retry, that
@@ -11,27 +12,16 @@ import type { JobQueue, QueueBackend } from './backend.js';
  * than it can change the account any more, while a later one (a new link) is still worth a retry.
  * The purging event itself is kept: its delivery is how the application learns of the deletion.
  * Completed jobs are not kept at all, and jobs still waiting are removed when they complete.
+ * It reads through the process's shared read-only Queues (src/queue/read-queues.ts).
  */
-export function createUserJobForgetter(backend: QueueBackend, queueNames: readonly string[], log: Logger) {
-  // Opened for each purge and closed after it: purges are rare, and a queue per forwarding target
-  // kept open would hold PostgreSQL connections for nothing.
-  const open = (name: string) => {
-    const queue = backend.createQueue(name, {}, { connections: 1 });
-    queue.on('error', () => {});
-    return queue;
-  };
+export function createUserJobForgetter(queues: Pick<ReadQueues, 'read'>, queueNames: readonly string[], log: Logger) {
   const inFlight = new Set<Promise<unknown>>();
   return {
     async forget({ provider, userId, deletedAt, eventId }: { provider: string; userId: string; deletedAt: Date; eventId?: string }): Promise<void> {
       const work = (async () => {
         let removed = 0;
         for (const name of queueNames) {
-          const q = open(name);
-          try {
-            removed += await forgetIn(q, { provider, userId, deletedAt, eventId });
-          } finally {
-            await q.close();
-          }
+          removed += await queues.read(name, (q) => forgetIn(q, { provider, userId, deletedAt, eventId }));
         }
         if (removed > 0) log.info({ provider, userId, removed }, 'failed and delayed jobs of a purged user removed');
       })();
@@ -48,6 +38,8 @@ export function createUserJobForgetter(backend: QueueBackend, queueNames: readon
     },
   };
 }
+
+export type UserJobForgetter = ReturnType<typeof createUserJobForgetter>;
 
 /**
  * Jobs fetched at once while their ids are looked through. Small: on PostgreSQL the fetches queue

@@ -1,6 +1,6 @@
 import type { Worker } from 'bullmq';
 import type { Logger } from 'pino';
-import { createErrorEpisode } from '../observability/error-episode.js';
+import { createErrorEpisode } from '../error-episode.js';
 
 /**
  * A BullMQ worker emits `error` on every failed poll while its store is down or refuses writes

@@ -4,7 +4,10 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { REDIS_CHANGES_CHANNEL } from '../../src/accounts/stores/redis-store.js';
 import { PG_CHANGES_CHANNEL } from '../../src/accounts/stores/sql-store.js';
+import { accountApiComponent } from '../../src/accounts/components.js';
+import { runComponents } from '../../src/composition/run-components.js';
 import { buildApp } from '../../src/http/app.js';
+import type { QueueBackend } from '../../src/queue/backend.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
 import { API_TOKEN } from '../helpers/account-api.js';
@@ -12,14 +15,19 @@ import { BACKENDS, openTestBackend, openUnavailableBackend, TEST_DATABASE_URL, T
 import { testConfig } from '../helpers/test-config.js';
 import { atMost, waitFor } from '../helpers/wait-for.js';
 
-const build = async (env: Record<string, string>, accounts: Parameters<typeof buildApp>[1]['accounts']) =>
-  (await buildApp(testConfig({ KAKAO_AUDIENCE: '', ...env }), { logger: createLogger('silent'), metrics: createMetrics(), accounts })).app;
+/** The HTTP app with the account API component as the service starts it, on the given store. */
+const build = async (env: Record<string, string>, backend: QueueBackend) => {
+  const config = testConfig({ KAKAO_AUDIENCE: '', ...env });
+  const options = { config, role: 'all' as const, logger: createLogger('silent'), metrics: createMetrics() };
+  const { routes } = await runComponents([accountApiComponent], { ...options, provided: { backend } });
+  return (await buildApp(config, { ...options, routes })).app;
+};
 
 describe('account routes', () => {
   it('do not exist without ACCOUNT_API_TOKENS', async () => {
     const store = await openTestBackend(BACKENDS[0]!);
     try {
-      const app = await build({}, store.backend.accountStates());
+      const app = await build({}, store.backend);
       for (const url of ['/v1/accounts/kakao/1', '/v1/accounts/changes', '/v1/accounts/kakao/1/sessions/check?issuedAt=0']) {
         expect((await app.inject({ url, headers: { authorization: `Bearer ${API_TOKEN}` } })).statusCode).toBe(404);
       }
@@ -32,7 +40,7 @@ describe('account routes', () => {
   it.each(BACKENDS)('answer 503 with Retry-After, never a guess, when the %s store does not answer', async (kind) => {
     const down = await openUnavailableBackend(kind);
     try {
-      const app = await build({ ACCOUNT_API_TOKENS: API_TOKEN }, down.backend.accountStates());
+      const app = await build({ ACCOUNT_API_TOKENS: API_TOKEN }, down.backend);
       const headers = { authorization: `Bearer ${API_TOKEN}` };
       for (const request of [
         { method: 'GET' as const, url: '/v1/accounts/kakao/1' },

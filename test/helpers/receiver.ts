@@ -2,9 +2,11 @@ import type { FastifyInstance, LightMyRequestResponse as InjectResponse } from '
 import { afterAll, beforeAll, expect } from 'vitest';
 import { Writable } from 'node:stream';
 import type { Config } from '../../src/config/config.js';
+import { runComponents } from '../../src/composition/run-components.js';
 import { buildApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
+import { PROVIDERS } from '../../src/providers/index.js';
 import { createKeyResolver } from '../../src/providers/kakao/jwks.js';
 import type { JobQueue } from '../../src/queue/backend.js';
 import { createEventQueue, type EventQueue } from '../../src/queue/event-queue.js';
@@ -50,7 +52,7 @@ export function useTestBackend(kind = DEFAULT_BACKEND): () => TestBackend {
 }
 
 /**
- * The receiver as `buildApp` wires it, against a real store and a local JWKS server, driven
+ * The receiver as the service wires it (the providers' components, then `buildApp`), against a real store and a local JWKS server, driven
  * through `app.inject()`.
  */
 export async function startTestReceiver(
@@ -65,7 +67,14 @@ export async function startTestReceiver(
   const queue = createEventQueue({ backend: store.backend, ...config.queue });
   const keys = createKeyResolver(config.kakaoAccountStatus!.jwks, logger);
   if (options.warm !== false) await keys.warmUp();
-  const { app } = await buildApp(config, { logger, metrics: createMetrics(), queue, kakaoKeys: keys });
+  // The providers' endpoint components as the service starts them, given this queue and these keys.
+  const metrics = createMetrics();
+  const providers = await runComponents(
+    PROVIDERS.flatMap((provider) => provider.receivers),
+    { config, role: 'receiver', logger, metrics, provided: { eventQueue: queue, kakaoKeys: keys, kakaoKeysWarm: Promise.resolve() } },
+  );
+  const readiness = [{ name: 'store', check: () => queue.isReady() }, ...providers.readiness];
+  const { app } = await buildApp(config, { logger, metrics, routes: providers.routes, readiness });
   await app.ready();
   const inspect = store.backend.createQueue(config.queue.name, {});
   inspect.on('error', () => {});
@@ -79,6 +88,8 @@ export async function startTestReceiver(
     logs: lines,
     async close() {
       await app.close();
+      await providers.close();
+      keys.close();
       await queue.close();
       await atMost(inspect.obliterate({ force: true }));
       await atMost(inspect.close());

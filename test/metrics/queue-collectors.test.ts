@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WebhookEvent } from '../../src/events/envelope.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
+import { createReadQueues } from '../../src/queue/read-queues.js';
 import { registerQueueCollectors, type QueueCollector } from '../../src/observability/collectors.js';
 import type { JobQueue, QueueBackend } from '../../src/queue/backend.js';
 import { postgresBackendFromUrl } from '../../src/queue/backends/postgres-backend.js';
@@ -32,7 +33,9 @@ describe.each(BACKENDS)('queue metrics read at scrape time, on %s', (kind) => {
 
   function collect(backend: QueueBackend, name: string) {
     const metrics = createMetrics();
-    const collector: QueueCollector = registerQueueCollectors(metrics, { openQueue: () => backend.createQueue(name, {}), ping: () => backend.ping() });
+    const queues = createReadQueues(backend);
+    cleanup.push(() => queues.close());
+    const collector: QueueCollector = registerQueueCollectors(metrics, { read: (read) => queues.read(name, read), ping: () => backend.ping() });
     cleanup.push(() => collector.close());
     return metrics;
   }

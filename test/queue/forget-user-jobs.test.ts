@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { WebhookEvent } from '../../src/events/envelope.js';
 import type { JobQueue, QueueBackend } from '../../src/queue/backend.js';
 import { createUserJobForgetter } from '../../src/queue/forget-user-jobs.js';
+import { createReadQueues } from '../../src/queue/read-queues.js';
 import { BACKENDS } from '../helpers/backends.js';
 import { useTestBackend } from '../helpers/receiver.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -188,9 +189,11 @@ describe.each(BACKENDS)('forgetting a purged user\'s jobs on %s while two worker
       close: async () => {},
     };
 
-    const forgetter = createUserJobForgetter(shifting, [name], log);
+    const readQueues = createReadQueues(shifting);
+    const forgetter = createUserJobForgetter(readQueues, [name], log);
     await forgetter.forget({ provider: 'logto', userId: PURGED, deletedAt: DELETED_AT, eventId: deletion.id });
     await forgetter.close();
+    await readQueues.close();
     expect(rounds, 'the lists shifted while the forgetter read them').toBeGreaterThan(0);
 
     const left = await jobsById(await producer.getRanges(['failed', 'delayed'], 0, -1));

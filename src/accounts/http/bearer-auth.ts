@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { rejected } from '../../errors.js';
-import { createSecretMatcher } from '../../http/secret-match.js';
+import { createSecretMatcher } from '../../secret-match.js';
 
 /**
  * An onRequest hook that admits `Authorization: Bearer <token>` for any configured token,

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { KakaoAccountStatusConfig } from '../../config/config.js';
 import { rejected } from '../../errors.js';
-import { sendError } from '../../http/error-response.js';
+import { sendError } from '../../error-response.js';
 import type { Metrics } from '../../metrics.js';
 import type { EventQueue } from '../../queue/event-queue.js';
 import type { KeyResolver } from './jwks.js';

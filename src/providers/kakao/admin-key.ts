@@ -1,4 +1,4 @@
-import { createSecretMatcher } from '../../http/secret-match.js';
+import { createSecretMatcher } from '../../secret-match.js';
 
 /**
  * Checks `Authorization: KakaoAK <primary admin key>` (Kakao's webhook docs: the app's primary

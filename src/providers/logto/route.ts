@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { LogtoConfig } from '../../config/config.js';
-import { sendError } from '../../http/error-response.js';
+import { sendError } from '../../error-response.js';
 import type { Metrics } from '../../metrics.js';
 import type { EventQueue } from '../../queue/event-queue.js';
 import { checkEventAge } from './check-event-age.js';

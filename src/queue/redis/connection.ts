@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { createErrorEpisode } from '../../observability/error-episode.js';
+import { createErrorEpisode } from '../../error-episode.js';
 import type { RedisConfig } from './config.js';
 
 /** A connection to Redis in any topology: ioredis's Redis (single node, Sentinel) or its Cluster. */

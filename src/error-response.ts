@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ReceiverError, type ErrorCode } from '../errors.js';
+import { ReceiverError, type ErrorCode } from './errors.js';
 
 /**
  * The one place where errors become HTTP answers. 4xx answers say what was wrong; 5xx answers say
