@@ -94,6 +94,7 @@ export async function createPostgresQueueBackend(options: PostgresBackendOptions
         },
         createPostgresBackend,
       );
+      if (options.drainDelaySeconds !== undefined) pollAtLeastEvery(worker, options.drainDelaySeconds);
       return worker as unknown as ReturnType<QueueBackend['createWorker']>;
     },
     // A committed transaction is on the server's disk; replicas are PostgreSQL's own business.
@@ -164,4 +165,17 @@ function runQueriesThrough(serial: Serializer, client: pg.PoolClient): void {
 
 export function postgresBackendFromUrl(url: string, log: Logger): Promise<QueueBackend> {
   return createPostgresQueueBackend({ connection: { connectionString: url }, description: `PostgreSQL at ${redactUrl(url)}` }, log);
+}
+
+/**
+ * An idle worker that knows of a delayed job (a retry waiting out its backoff) waits until that
+ * job is due, up to the backend's `maximumBlockTimeout` (an hour on PostgreSQL), and counts on
+ * NOTIFY to be woken by new jobs (bullmq 6.7, Worker#getBlockTimeout). Where NOTIFY does not reach
+ * other connections (the embedded store), every new event would wait for the retry, so the wait
+ * is capped at the polling interval the worker uses when nothing is delayed. The worker reads the
+ * ceiling through its own getter, which an own property of the instance shadows.
+ */
+function pollAtLeastEvery(worker: object, seconds: number): void {
+  if (!('maximumBlockTimeout' in worker)) throw new Error('bullmq Worker has no maximumBlockTimeout: check pollAtLeastEvery against this bullmq version');
+  Object.defineProperty(worker, 'maximumBlockTimeout', { value: seconds });
 }
