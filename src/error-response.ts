@@ -49,13 +49,25 @@ const CHALLENGES: Partial<Record<ErrorCode, string>> = {
 
 export type ErrorBodyFormat = 'default' | 'rfc8935';
 
+/**
+ * What a refusal's cause may put in the log: its kind and, for a claim check, the claim's name.
+ * Never the cause itself: jose's claim errors carry the whole verified payload (a correctly signed
+ * token refused for its `aud` would log the user's email and phone number), and our own message
+ * (`reason`) already says what was wrong.
+ */
+function causeForLog(cause: unknown): { cause?: { type: string; claim?: string } } {
+  if (!(cause instanceof Error)) return {};
+  const { claim } = cause as { claim?: unknown };
+  return { cause: { type: cause.name, ...(typeof claim === 'string' ? { claim } : {}) } };
+}
+
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown, format: ErrorBodyFormat = 'default') {
   const described = describeError(error);
   const { statusCode, code, retryAfter } = described;
   const message = statusCode >= 500 ? (statusCode === 503 ? 'temporarily unavailable, retry later' : 'internal error') : described.message;
 
   if (statusCode >= 500) request.log.error({ err: error, code }, 'request failed on our side');
-  else request.log.warn({ code, reason: described.message, cause: (error as Error)?.cause }, 'request refused');
+  else request.log.warn({ code, reason: described.message, ...causeForLog((error as Error)?.cause) }, 'request refused');
 
   if (retryAfter !== undefined && statusCode >= 500) reply.header('retry-after', String(retryAfter));
   const challenge = CHALLENGES[code];
