@@ -74,8 +74,8 @@ describe('log hygiene', () => {
     const forged = await signSet(await createTestKey('kakao-key-1'), setClaims({ sub: userId }));
     expect((await post('/webhooks/kakao/account-status', { method: 'POST', headers: { 'content-type': 'application/secevent+jwt' }, body: forged })).status).toBe(400);
     signatures.push(forged.split('.')[2]!);
-    // Correctly signed but refused for a claim (aud, iss, an old iat): the refusal names the claim, never the token's values.
-    for (const claims of [{ aud: 'https://someone-else.example' }, { iss: 'https://not-kakao.example' }, { iat: Math.floor(Date.now() / 1000) - 30 * 86_400 }]) {
+    // Correctly signed but refused for a claim (aud, iss, an old iat, a past exp): the refusal names the claim, never the token's values.
+    for (const claims of [{ aud: 'https://someone-else.example' }, { iss: 'https://not-kakao.example' }, { iat: Math.floor(Date.now() / 1000) - 30 * 86_400 }, { exp: Math.floor(Date.now() / 1000) - 3600 }]) {
       const refused = await signSet(key, setClaims({ sub: userId, email: secrets.email, phone_number: secrets.phone, ...claims }));
       expect((await post('/webhooks/kakao/account-status', { method: 'POST', headers: { 'content-type': 'application/secevent+jwt' }, body: refused })).status).toBe(400);
       signatures.push(refused.split('.')[2]!);
