@@ -92,9 +92,7 @@ export async function openTestBackend(kind: TestStoreKind): Promise<TestBackend>
       if (!TEST_REDIS_CLUSTER_NODES) throw new Error('no test cluster: TEST_REDIS_CLUSTER_NODES is unset (test/global-setup.ts starts one)');
       const env = { REDIS_CLUSTER_NODES: TEST_REDIS_CLUSTER_NODES, REDIS_URL: undefined, DATABASE_URL: undefined };
       // The same configuration the service builds from this environment.
-      const { store } = loadConfig(env);
-      if (store.kind !== 'redis') throw new Error(`expected the Redis store, got ${store.kind}`);
-      return wrap(createRedisBackend(store.redis, silent), env);
+      return wrap(redisBackendOf(env), env);
     }
     case 'postgres':
       return wrap(await postgresBackendFromUrl(TEST_DATABASE_URL, silent), { REDIS_URL: undefined, DATABASE_URL: TEST_DATABASE_URL });
@@ -105,6 +103,13 @@ export async function openTestBackend(kind: TestStoreKind): Promise<TestBackend>
       return wrap(backend, { REDIS_URL: undefined, DATABASE_URL: undefined, DATA_DIR: dataDir }, () => rmSync(dataDir, { recursive: true, force: true }));
     }
   }
+}
+
+/** The Redis backend the service builds from `env` (a topology other than REDIS_URL). */
+function redisBackendOf(env: Record<string, string | undefined>): QueueBackend {
+  const { store } = loadConfig(env);
+  if (store.kind !== 'redis') throw new Error(`expected the Redis store, got ${store.kind}`);
+  return createRedisBackend(store.redis, silent);
 }
 
 function wrap(backend: QueueBackend, env: TestBackend['env'], cleanup?: () => void): TestBackend {
@@ -125,9 +130,7 @@ export async function openUnavailableBackend(kind: TestStoreKind): Promise<TestB
       return wrap(createRedisBackend('redis://127.0.0.1:1', silent), { REDIS_URL: 'redis://127.0.0.1:1' });
     case 'cluster': {
       const env = { REDIS_CLUSTER_NODES: '127.0.0.1:1', REDIS_URL: undefined, DATABASE_URL: undefined };
-      const { store } = loadConfig(env);
-      if (store.kind !== 'redis') throw new Error(`expected the Redis store, got ${store.kind}`);
-      return wrap(createRedisBackend(store.redis, silent), env);
+      return wrap(redisBackendOf(env), env);
     }
     case 'postgres':
       return wrap(await postgresBackendFromUrl('postgres://postgres@127.0.0.1:1/test', silent), {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { createErrorEpisode } from '../../error-episode.js';
+import { createErrorEpisode, type ErrorEpisode } from '../../error-episode.js';
 import type { RedisConfig } from './config.js';
 
 /** A connection to Redis in any topology: ioredis's Redis (single node, Sentinel) or its Cluster. */
@@ -42,10 +42,16 @@ function tlsOptions(config: RedisConfig): ConnectionOptions {
 /** Opens a connection of `role` to the configured topology; errors are logged once per outage. */
 export function openRedis(config: RedisConfig, role: ConnectionRole, log: Logger): RedisClient {
   const client = connect(config, role);
-  const episode = createErrorEpisode(log, { role }, 'Redis connection error', 'Redis connection restored');
+  reportOutages(client, connectionEpisode(log, role));
+  return client;
+}
+
+const connectionEpisode = (log: Logger, role: string) => createErrorEpisode(log, { role }, 'Redis connection error', 'Redis connection restored');
+
+/** A connection's errors go to `episode` (logged once per outage); being ready again ends it. */
+function reportOutages(client: RedisClient, episode: ErrorEpisode): void {
   client.on('error', (error: Error) => episode.fail(error));
   client.on('ready', () => episode.ok());
-  return client;
 }
 
 function connect(config: RedisConfig, role: ConnectionRole): RedisClient {
@@ -103,7 +109,7 @@ function connect(config: RedisConfig, role: ConnectionRole): RedisClient {
 export function clusterSubscriptions(config: RedisConfig, log: Logger): () => Redis {
   const { topology } = config;
   if (topology.kind !== 'cluster') throw new Error('clusterSubscriptions needs a cluster topology');
-  const episode = createErrorEpisode(log, { role: 'subscriber' }, 'Redis connection error', 'Redis connection restored');
+  const episode = connectionEpisode(log, 'subscriber');
   let next = 0;
   return () => {
     const seed = topology.nodes[next++ % topology.nodes.length]!;
@@ -114,8 +120,7 @@ export function clusterSubscriptions(config: RedisConfig, log: Logger): () => Re
       maxRetriesPerRequest: null,
       retryStrategy: () => null,
     });
-    client.on('error', (error: Error) => episode.fail(error));
-    client.on('ready', () => episode.ok());
+    reportOutages(client, episode);
     return client;
   };
 }
