@@ -40,27 +40,35 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     return503OnClosing: false,
   });
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+  // Declared up front so every request object has the same shape (Fastify's advice for speed).
+  app.decorateRequest('outcome', null);
   // While closing, a request that still arrives on a kept-alive connection gets a 503 that tells
   // the sender to retry (and load balancers to drain). Every answer then closes its connection:
   // Node closes only the connections idle when close() starts, and a busy keep-alive one would
   // otherwise hold the shutdown until its keep-alive timeout.
+  // The hooks that run on every request take a callback rather than returning a promise: each
+  // async hook costs the request a promise and a turn of the microtask queue.
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async () => {
-    if (closing) throw unavailable('ERR_SHUTTING_DOWN', 'shutting down', config.queue.retryAfterSeconds);
+  app.addHook('onRequest', (_request, _reply, done) => {
+    if (closing) done(unavailable('ERR_SHUTTING_DOWN', 'shutting down', config.queue.retryAfterSeconds));
+    else done();
   });
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const endpoint = request.routeOptions.url;
-    if (!endpoint?.startsWith('/webhooks/')) return;
-    deps.metrics.requests.inc({ endpoint, status: String(reply.statusCode) });
-    deps.metrics.ackSeconds.observe({ endpoint }, reply.elapsedTime / 1000);
-    deps.metrics.observeAnswer(endpoint, reply.statusCode);
+    if (endpoint?.startsWith('/webhooks/')) {
+      deps.metrics.requests.inc({ endpoint, status: String(reply.statusCode) });
+      deps.metrics.ackSeconds.observe({ endpoint }, reply.elapsedTime / 1000);
+      deps.metrics.observeAnswer(endpoint, reply.statusCode);
+    }
+    done();
   });
 
   await app.register(healthRoutes, { metrics: deps.metrics, readiness: deps.readiness ?? [] });

@@ -63,6 +63,26 @@ describe('log hygiene', () => {
     expect(mine).toEqual([expect.objectContaining({ msg: 'request completed', res: { statusCode: 200 }, responseTime: expect.any(Number) })]);
   });
 
+  it('at info, an accepted webhook writes one line: what was accepted, with status and time', async () => {
+    const set = await kakaoEvent(key, 'user-profile-changed', `${Date.now()}31`, Date.now() - 1000);
+    const logto = JSON.stringify(userDataUpdated());
+    const sent = [
+      { reqId: 'one-line-set', path: '/webhooks/kakao/account-status', headers: { 'content-type': 'application/secevent+jwt' }, body: set, msg: 'SET accepted', status: 202, ids: 'events' },
+      { reqId: 'one-line-logto', path: '/webhooks/logto', headers: { 'content-type': 'application/json', 'logto-signature-sha-256': signLogto(LOGTO_KEY, logto) }, body: logto, msg: 'Logto event accepted', status: 200, ids: 'eventId' },
+      { reqId: 'one-line-channel', path: '/webhooks/kakao/talk-channel', headers: { 'content-type': 'application/json', authorization: `KakaoAK ${ADMIN_KEY}`, 'x-kakao-resource-id': resourceId() }, body: JSON.stringify(channelBody()), msg: 'Kakao webhook accepted', status: 200, ids: 'events' },
+    ];
+    const before = lines.length;
+    for (const request of sent) {
+      const response = await fetch(`${baseUrl}${request.path}`, { method: 'POST', headers: { ...request.headers, 'x-request-id': request.reqId }, body: request.body });
+      expect(response.status, request.path).toBe(request.status);
+    }
+    for (const request of sent) {
+      await waitFor(() => lines.slice(before).some((line) => line.reqId === request.reqId && line.msg === request.msg), { what: `the line of ${request.path}` });
+      const mine = lines.slice(before).filter((line) => line.reqId === request.reqId && Number(line.level) >= 30);
+      expect(mine, request.path).toEqual([expect.objectContaining({ msg: request.msg, res: { statusCode: request.status }, responseTime: expect.any(Number), [request.ids]: expect.anything() })]);
+    }
+  });
+
   it('holds no key, token, signature or personal data, from every endpoint and the worker', async () => {
     const userId = `${Date.now()}77`;
     const signatures: string[] = [];

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { KakaoAccountStatusConfig } from '../../config/config.js';
 import { rejected } from '../../errors.js';
 import { sendError } from '../../error-response.js';
+import { logOutcome } from '../../request-outcome.js';
 import type { Metrics } from '../../metrics.js';
 import type { EventQueue } from '../../queue/event-queue.js';
 import type { KeyResolver } from './jwks.js';
@@ -59,7 +60,7 @@ export async function kakaoAccountStatusRoute(app: FastifyInstance, options: Kak
     }
     await queue.enqueue(events);
     for (const event of events) metrics.accepted.inc({ provider: 'kakao', type: event.type });
-    request.log.info({ jti: claims.jti, kid: header.kid, events: events.map((event) => ({ id: event.id, type: event.type })) }, 'SET accepted');
+    logOutcome(request, 'SET accepted', { jti: claims.jti, kid: header.kid, events: events.map((event) => ({ id: event.id, type: event.type })) });
     return reply.code(202).send();
   });
 }

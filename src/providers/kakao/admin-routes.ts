@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { KakaoAdminConfig } from '../../config/config.js';
 import type { WebhookEvent } from '../../events/envelope.js';
 import { rejected } from '../../errors.js';
+import { logOutcome } from '../../request-outcome.js';
 import type { Metrics } from '../../metrics.js';
 import type { DedupeWindow, EventQueue } from '../../queue/event-queue.js';
 import { createAdminKeyCheck } from './admin-key.js';
@@ -61,7 +62,7 @@ export async function kakaoAdminRoutes(app: FastifyInstance, options: KakaoAdmin
   const accept = async (request: FastifyRequest, events: WebhookEvent[], dedupe?: DedupeWindow) => {
     await queue.enqueue(events, dedupe);
     for (const event of events) metrics.accepted.inc({ provider: 'kakao', type: event.type });
-    request.log.info({ events: events.map((event) => ({ id: event.id, type: event.type })) }, 'Kakao webhook accepted');
+    logOutcome(request, 'Kakao webhook accepted', { events: events.map((event) => ({ id: event.id, type: event.type })) });
   };
 
   // HEAD routes are off: Fastify would run the GET handler for HEAD and queue an event.

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { LogtoConfig } from '../../config/config.js';
 import { sendError } from '../../error-response.js';
+import { logOutcome } from '../../request-outcome.js';
 import type { Metrics } from '../../metrics.js';
 import type { EventQueue } from '../../queue/event-queue.js';
 import { checkEventAge } from './check-event-age.js';
@@ -59,11 +60,8 @@ export async function logtoRoute(app: FastifyInstance, options: LogtoRouteOption
 
     await queue.enqueue([event]);
     metrics.accepted.inc({ provider: 'logto', type: event.type });
-    request.log.info(
-      // keyIndex shows when the previous key stops being used, so a rotation can be finished.
-      { eventId: event.id, type: event.type, hookId: payload.hookId, keyIndex, test: isLogtoTestPayload(payload) || undefined },
-      'Logto event accepted',
-    );
+    // keyIndex shows when the previous key stops being used, so a rotation can be finished.
+    logOutcome(request, 'Logto event accepted', { eventId: event.id, type: event.type, hookId: payload.hookId, keyIndex, test: isLogtoTestPayload(payload) || undefined });
     return reply.code(200).send();
   });
 }
