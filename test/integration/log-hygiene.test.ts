@@ -66,7 +66,7 @@ describe('log hygiene', () => {
   it('at info, an accepted webhook writes one line: what was accepted, with status and time', async () => {
     const set = await kakaoEvent(key, 'user-profile-changed', `${Date.now()}31`, Date.now() - 1000);
     const logto = JSON.stringify(userDataUpdated());
-    const sent = [
+    const sent: { reqId: string; path: string; headers: Record<string, string>; body: string; msg: string; status: number; ids: string }[] = [
       { reqId: 'one-line-set', path: '/webhooks/kakao/account-status', headers: { 'content-type': 'application/secevent+jwt' }, body: set, msg: 'SET accepted', status: 202, ids: 'events' },
       { reqId: 'one-line-logto', path: '/webhooks/logto', headers: { 'content-type': 'application/json', 'logto-signature-sha-256': signLogto(LOGTO_KEY, logto) }, body: logto, msg: 'Logto event accepted', status: 200, ids: 'eventId' },
       { reqId: 'one-line-channel', path: '/webhooks/kakao/talk-channel', headers: { 'content-type': 'application/json', authorization: `KakaoAK ${ADMIN_KEY}`, 'x-kakao-resource-id': resourceId() }, body: JSON.stringify(channelBody()), msg: 'Kakao webhook accepted', status: 200, ids: 'events' },

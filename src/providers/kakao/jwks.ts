@@ -58,6 +58,9 @@ export function createKeyResolver(options: JwksOptions, log: Logger, hooks: KeyR
   const backoffMs = Math.min(options.cooldownMs, 5000);
 
   let keys: KeySet | undefined; // the last set fetched, kept even when stale
+  // The key each (alg, kid) resolved to in `keys`, which is all jose's choice depends on for a
+  // compact token: a request for a known key skips jose's search of the set. Emptied with `keys`.
+  let resolved = new Map<string, CryptoKey>();
   let fetchedAt: number | undefined;
   let failedAt = -Infinity;
   let pending: Promise<boolean> | undefined;
@@ -72,6 +75,7 @@ export function createKeyResolver(options: JwksOptions, log: Logger, hooks: KeyR
       .then(
         () => {
           keys = createLocalJWKSet(remote.jwks()!);
+          resolved = new Map();
           fetchedAt = Date.now();
           hooks.onFetch?.('success');
           return true;
@@ -96,6 +100,8 @@ export function createKeyResolver(options: JwksOptions, log: Logger, hooks: KeyR
     // the keys we had are still the issuer's best-known keys.
     let fetched = remote.fresh ? undefined : await refetch();
     if (!keys) throw down('the issuer JWKS could not be fetched');
+    const known = resolved.get(`${header.alg} ${header.kid}`);
+    if (known) return known;
     try {
       return await pick(keys, header, token);
     } catch (error) {
@@ -156,6 +162,8 @@ export function createKeyResolver(options: JwksOptions, log: Logger, hooks: KeyR
     // verification with a bare TypeError (a 500). Same as a key that does not import.
     const { modulusLength } = key.algorithm as { modulusLength?: number };
     if (modulusLength !== undefined && modulusLength < 2048) throw down('a published RSA signing key is shorter than 2048 bits');
+    // Only a key that is the one match is remembered: where several match, the signature picks.
+    if (set === keys) resolved.set(`${header.alg} ${header.kid}`, key);
     return key;
   }
 

@@ -5,6 +5,7 @@ import { createKeyResolver, type JwksOptions, type KeyResolver } from '../../../
 import { verifySet } from '../../../src/providers/kakao/verify-set.js';
 import { createTestKey, KAKAO_ISSUER, setClaims, signSet, startJwksServer, TEST_AUDIENCE, type JwksServer, type TestKey } from '../../helpers/kakao-transmitter.js';
 import { captureLogs } from '../../helpers/receiver.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 /** The key resolver against a real local JWKS server, through verifySet (no HTTP app). */
 describe('Kakao JWKS key resolver', () => {
@@ -128,6 +129,21 @@ describe('Kakao JWKS key resolver', () => {
     expect(error.code).toBe('ERR_JWKS_UNAVAILABLE');
     expect(ms).toBeLessThan(200);
     expect(jwks.requests).toBe(1);
+  });
+
+  it('forgets the key it resolved for a kid when a refresh publishes other key material under that kid', async () => {
+    const first = await createTestKey('kakao-key-1');
+    const { jwks, resolver } = await start([first], { cacheMaxAgeMs: 2000 });
+    expect(await resolver.warmUp()).toBe(true);
+    await verify(first);
+    await verify(first); // resolved once, then remembered
+    const replaced = await createTestKey('kakao-key-1');
+    const fetchedAt = resolver.lastFetchedAt()!;
+    jwks.publish([replaced]);
+    // The background refresh (every cacheMaxAge / 2) brings the new set.
+    await waitFor(() => resolver.lastFetchedAt()! > fetchedAt, { what: 'a background refresh' });
+    await verify(replaced);
+    expect((await failure(first)).error.code).toBe('ERR_SET_KEY');
   });
 
   it('refreshes the keys in the background every cacheMaxAge / 2 once warmed up, until closed', async () => {
