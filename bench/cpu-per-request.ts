@@ -4,14 +4,14 @@
  * target is saturated. Profiles on a 2-core machine blur this: threads compete for the cores,
  * and a sampled thread that waits for one is charged to whatever it ran last.
  *
- *   npx tsx bench/cpu-per-request.ts    (Redis at 127.0.0.1:6379, running as redis-server)
+ *   npx tsx bench/cpu-per-request.ts [path filter]   (Redis at 127.0.0.1:6379, running as redis-server)
  */
 import { execSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createTestKey, setClaims, signSet, startJwksServer, TEST_AUDIENCE } from '../test/helpers/kakao-transmitter.js';
 import { LOGTO_KEY } from '../test/helpers/logto-signer.js';
-import { load, setRequest } from './more.js';
+import { load, logtoRequest, setRequest } from './more.js';
 import { spawnTarget } from './spawn-target.js';
 
 /** utime + stime of a process and all its threads, in seconds. */
@@ -26,14 +26,19 @@ const jwks = await startJwksServer([key]);
 const tokens = await Promise.all(Array.from({ length: 20_000 }, () => signSet(key, setClaims())));
 const env = {
   REDIS_URL: 'redis://127.0.0.1:6379', QUEUE_NAME: `cpu-${randomUUID()}`, KAKAO_AUDIENCE: TEST_AUDIENCE, KAKAO_JWKS_URI: jwks.url,
-  LOGTO_SIGNING_KEYS: LOGTO_KEY, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', BENCH_JWK: JSON.stringify(key.publicJwk),
+  LOGTO_SIGNING_KEYS: LOGTO_KEY, LOGTO_MAX_AGE_SECONDS: '0', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', BENCH_JWK: JSON.stringify(key.publicJwk),
 };
-const scenarios: [string[], string][] = [[['floor'], '/bare'], [['floor'], '/floor'], [['floor'], '/floor-enqueue'], [['service', 'receiver'], '/webhooks/kakao/account-status']];
-for (const [args, path] of scenarios) {
+const scenarios: [string[], string][] = [
+  [['floor'], '/bare'], [['floor'], '/floor'], [['floor'], '/floor-enqueue'], [['service', 'receiver'], '/webhooks/kakao/account-status'],
+  [['floor'], '/floor-logto-enqueue'], [['service', 'receiver'], '/webhooks/logto'],
+];
+const only = process.argv[2];
+for (const [args, path] of scenarios.filter(([, path]) => !only || path.includes(only))) {
   const target = await spawnTarget(args, env);
   let i = 0;
   const before = { target: cpuSeconds(target.child.pid!), redis: cpuSeconds(redisPid), self: process.cpuUsage() };
-  const result = await load(target.url, { connections: 16, seconds: 5 }, () => ({ ...setRequest(tokens[i++ % tokens.length]!), path }));
+  const make = path.includes('logto') ? () => ({ ...logtoRequest(), path }) : () => ({ ...setRequest(tokens[i++ % tokens.length]!), path });
+  const result = await load(target.url, { connections: 16, seconds: 5 }, make);
   const self = process.cpuUsage(before.self);
   const per = (seconds: number) => Math.round((seconds / result.requests) * 1e6);
   console.log(`${path.padEnd(32)} ${String(result['req/s']).padStart(6)} req/s   µs CPU per request: target ${per(cpuSeconds(target.child.pid!) - before.target)}, redis ${per(cpuSeconds(redisPid) - before.redis)}, load generator ${per((self.user + self.system) / 1e6)}`);

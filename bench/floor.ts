@@ -5,13 +5,15 @@
  * 202. What the receiver does on top of the floor is its own cost. With a queue, "floor-enqueue"
  * also stores one minimal job per token through the receiver's own EventQueue (BullMQ, grouped
  * per event-loop turn) before answering: the ceiling the store sets, with none of our other work.
+ * "floor-logto-enqueue" is Logto's equivalent: HMAC-SHA256 of the raw body compared in constant
+ * time, JSON.parse, one job through the EventQueue, 200.
  */
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { EventQueue } from '../src/queue/event-queue.js';
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createHmac, createPublicKey, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 
-export async function startFloorApp(jwk: JWK, queue?: EventQueue): Promise<{ url: string; close(): Promise<void> }> {
+export async function startFloorApp(jwk: JWK, queue?: EventQueue, logtoKey?: string): Promise<{ url: string; close(): Promise<void> }> {
   const key: KeyObject = createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' });
   const app = Fastify({ logger: false });
   app.addContentTypeParser('application/secevent+jwt', { parseAs: 'string' }, (_request, body, done) => done(null, body));
@@ -41,6 +43,28 @@ export async function startFloorApp(jwk: JWK, queue?: EventQueue): Promise<{ url
   };
   app.post('/floor', floor);
   app.post('/floor-enqueue', floor);
+  if (queue && logtoKey) {
+    app.register(async (logto) => {
+      logto.removeAllContentTypeParsers();
+      logto.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+      logto.post('/floor-logto-enqueue', (request, reply) => {
+        const body = request.body as Buffer;
+        const expected = createHmac('sha256', logtoKey).update(body).digest();
+        const given = Buffer.from(String(request.headers['logto-signature-sha-256']), 'hex');
+        if (given.length !== expected.length || !timingSafeEqual(given, expected)) return void reply.code(401).send();
+        let payload: { event: string; createdAt: string };
+        try {
+          payload = JSON.parse(body.toString('utf8'));
+        } catch {
+          return void reply.code(400).send();
+        }
+        const now = new Date().toISOString();
+        queue
+          .enqueue([{ id: `floor-logto-${(stored += 1)}-${payload.createdAt}`, provider: 'logto', type: 'logto.unknown', sourceType: payload.event, occurredAt: now, receivedAt: now, data: {} } as never])
+          .then(() => reply.code(200).send(), () => reply.code(503).send());
+      });
+    });
+  }
   await app.listen({ port: 0, host: '127.0.0.1' });
   return { url: `http://127.0.0.1:${(app.server.address() as { port: number }).port}`, close: () => app.close() };
 }

@@ -29,7 +29,7 @@ if (mode === 'floor') {
   const config = process.env.REDIS_URL ? loadConfig(process.env) : undefined;
   const backend = config ? await createBackend(config.store, createLogger('silent')) : undefined;
   const queue = config && backend ? createEventQueue({ backend, ...config.queue }) : undefined;
-  const floor = await startFloorApp(JSON.parse(process.env.BENCH_JWK!), queue);
+  const floor = await startFloorApp(JSON.parse(process.env.BENCH_JWK!), queue, config?.logto?.signingKeys[0]);
   stop = async () => {
     await floor.close();
     await queue?.close();

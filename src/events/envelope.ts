@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 /**
  * The provider-independent envelope every accepted webhook becomes. It is the data of one BullMQ
@@ -38,7 +38,10 @@ export interface WebhookEvent<Type extends string = string, Data = Record<string
  * Event ids hash the provider's delivery identity: the hex has no `:` (BullMQ forbids it in job
  * ids), and the provider prefix keeps an id from being all digits.
  */
-export const sha256Hex = (input: string | Buffer): string => createHash('sha256').update(input).digest('hex');
+export const sha256Hex: (input: string | Buffer) => string =
+  // crypto.hash (Node 20.12+) does in one call what createHash does with an object and three:
+  // a third of the time on the request path.
+  typeof crypto.hash === 'function' ? (input) => crypto.hash('sha256', input, 'hex') : (input) => crypto.createHash('sha256').update(input).digest('hex');
 
 /** The events of a provider's type-to-data map; distributes over unions, so `type` narrows `data`. */
 export type EventUnion<Map, N extends keyof Map & string = keyof Map & string> = {

@@ -62,7 +62,11 @@ export function createEventQueue(options: EventQueueOptions): EventQueue {
   // Concurrent requests share one round trip to the store; each still waits for its own jobs.
   // A batch counts as stored once the store confirms it would survive losing its primary (on
   // Redis with REDIS_WAIT_REPLICAS: one WAIT per batch, on the connection the batch went through).
-  const confirmed = (stored: Promise<unknown>) => stored.then(() => backend.confirmStored(options.name));
+  // The time limit is per batch, not per request: one timer for every request the batch holds.
+  const confirmed = (stored: Promise<unknown>) =>
+    within(options.timeoutMs, stored.then(() => backend.confirmStored(options.name)), () => {
+      throw new Error(`no answer from the queue within ${options.timeoutMs} ms`);
+    });
   const store = createAddBatcher<WebhookEvent>({
     add: (job) => confirmed(queue.add(job.name, job.data, job.opts)),
     addBulk: (jobs) => confirmed(queue.addBulk(jobs)),
@@ -89,9 +93,7 @@ export function createEventQueue(options: EventQueueOptions): EventQueue {
     async enqueue(events, dedupe) {
       if (events.length === 0) return;
       try {
-        await within(options.timeoutMs, add(events, dedupe), () => {
-          throw new Error(`no answer from the queue within ${options.timeoutMs} ms`);
-        });
+        await add(events, dedupe);
         everStored = true;
       } catch (error) {
         if (!everStored) {
