@@ -40,4 +40,23 @@ describe.each(BACKENDS)('event queue on %s', (kind) => {
     expect(stored).toEqual(expected);
     for (const job of jobs) expect(job.data).toEqual(expect.objectContaining({ id: job.id, data: { n: job.id } }));
   });
+
+  it('refuses every request of a batch the store has not confirmed within QUEUE_TIMEOUT_MS, and stores again once it does', async () => {
+    const config = testConfig({ ...store().env, QUEUE_TIMEOUT_MS: '300' });
+    // The real store, except that confirming a batch (Redis: WAIT for replicas) never answers.
+    let confirming = false;
+    const real = store().backend;
+    const backend = Object.assign(Object.create(real) as typeof real, {
+      confirmStored: (name: string) => (confirming ? real.confirmStored(name) : new Promise<void>(() => {})),
+    });
+    queue = createEventQueue({ backend, ...config.queue });
+    inspect = real.createQueue(config.queue.name, {});
+    const started = Date.now();
+    const outcomes = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => queue.enqueue([event(`late-${i}`)])));
+    expect(outcomes.map((outcome) => (outcome.status === 'rejected' ? (outcome.reason as { code: string }).code : 'stored'))).toEqual(Array(20).fill('ERR_QUEUE_UNAVAILABLE'));
+    expect(Date.now() - started).toBeLessThan(10_000); // bounded, not hung (300 ms here)
+    confirming = true;
+    await queue.enqueue([event('on-time')]);
+    expect((await inspect.getJob('on-time'))?.id).toBe('on-time');
+  });
 });
