@@ -76,9 +76,13 @@ it('runs the service with the same glibc malloc settings under npm start and in 
   }
 });
 
-describe('package.json', () => {
-  it('keeps running on Node 20', () => {
-    const pkg = JSON.parse(read('package.json')) as { engines: { node: string } };
-    expect(pkg.engines.node).toMatch(/^>=20/);
+describe('installing', () => {
+  it('uses npm ci alone in CI and in the image, so a lock that npm ci refuses fails there', () => {
+    const ci = read('.ci/run');
+    const installs = [...ci.matchAll(/^[^#\n]*\bnpm (ci|install|i)\b.*$/gm)].map((m) => m[0].trim());
+    expect(installs).toEqual(['npm ci']);
+    const dockerInstalls = [...read('Dockerfile').matchAll(/^RUN .*\bnpm (ci|install|i)\b.*$/gm)].map((m) => m[0]);
+    expect(dockerInstalls.length).toBe(2);
+    for (const line of dockerInstalls) expect(line).not.toMatch(/\|\||npm (install|i)\b/);
   });
 });

@@ -40,6 +40,7 @@ export function userDataUpdated(overrides: Record<string, unknown> = {}): Record
       updatedAt: Date.now(),
       profile: {},
       applicationId: null,
+      cimdClientId: null,
       isSuspended: false,
       hasPassword: true,
     },

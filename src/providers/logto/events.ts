@@ -1,9 +1,9 @@
 import type { EventUnion } from '../../events/envelope.js';
 
 /**
- * Logto's webhook events (`hookEvents` in Logto's @logto/schemas at v1.42.0 plus
- * unreleased commits), as data: our name → the family that decides the payload's shape (4.3–4.5).
- * Our name is `logto.` + Logto's own, so `sourceType` and the name never disagree.
+ * Logto's webhook events (`hookEvents` in @logto/schemas 1.43.0; test/cli/logto-samples.test.ts
+ * fails when the two lists differ), as data: our name → the family that decides the payload's
+ * shape (4.3–4.5). Our name is `logto.` + Logto's own, so `sourceType` and the name never disagree.
  */
 export const LOGTO_EVENT_TYPES = {
   'logto.PostRegister': 'interaction',
@@ -14,7 +14,7 @@ export const LOGTO_EVENT_TYPES = {
   'logto.User.Deleted': 'data',
   'logto.User.Data.Updated': 'data',
   'logto.User.SuspensionStatus.Updated': 'data',
-  // Dev-feature-gated and unreleased at the snapshot; named so they are typed when they ship.
+  // `devFeatureHookEvents` in 1.43.0: registrable only where Logto's dev features are on.
   'logto.TrustedDevice.Created': 'data',
   'logto.TrustedDevice.Deleted': 'data',
   'logto.Role.Created': 'data',
@@ -95,6 +95,8 @@ export interface LogtoUser {
   lastSignInAt?: number | null;
   createdAt?: number;
   updatedAt?: number;
+  /** Set for a user who registered through a CIMD client (since Logto 1.43). */
+  cimdClientId?: string | null;
   /** Management API responses only. */
   hasPassword?: boolean;
   [field: string]: unknown;
@@ -118,10 +120,30 @@ export interface LogtoInteractionPayload extends LogtoPayloadBase {
   cimdClientId?: string | null;
 }
 
+/** A rule that asked for MFA, with Logto's details for the four rules it has. */
+export type LogtoAdaptiveMfaRule =
+  | {
+      rule: 'new_country';
+      /** `recentCountries`: where the user signed in within the last `windowDays` days. */
+      details: { currentCountry: string; windowDays: number; recentCountries?: { country: string; lastSignInAt: number }[] };
+    }
+  | {
+      rule: 'geo_velocity';
+      details: {
+        previous: { country?: { country: string; lastSignInAt: number }; city?: string; at?: string };
+        current: { country?: string; city?: string; at?: string };
+        distanceKm: number;
+        durationHours: number;
+        speedKmh: number;
+        thresholdKmh: number;
+      };
+    }
+  | { rule: 'long_inactivity'; details: { lastSignInAt?: string; inactivityDays: number; thresholdDays: number } }
+  | { rule: 'untrusted_ip'; details: { signals: { botScore?: number; botVerified?: boolean }; matchedSignals: string[] } };
+
 export interface LogtoAdaptiveMfaResult {
   requiresMfa: boolean;
-  /** `new_country`, `geo_velocity`, `long_inactivity`, `untrusted_ip`, ... */
-  triggeredRules: { rule: string; details?: Record<string, unknown>; [field: string]: unknown }[];
+  triggeredRules: LogtoAdaptiveMfaRule[];
   [field: string]: unknown;
 }
 
@@ -155,7 +177,9 @@ export interface LogtoDataPayload<Data> extends LogtoPayloadBase {
  */
 export type LogtoUserData = Partial<LogtoUser>;
 
+/** Management API entities are database rows: each names its tenant (`default` when self-hosted). */
 export interface LogtoRole {
+  tenantId?: string;
   id?: string;
   name?: string;
   description?: string;
@@ -165,24 +189,29 @@ export interface LogtoRole {
 }
 
 export interface LogtoScope {
+  tenantId?: string;
   id?: string;
   resourceId?: string;
   name?: string;
   description?: string | null;
+  createdAt?: number;
   [field: string]: unknown;
 }
 
 export interface LogtoOrganization {
+  tenantId?: string;
   id?: string;
   name?: string;
   description?: string | null;
   customData?: Record<string, unknown>;
   isMfaRequired?: boolean;
+  isTrustedDeviceAllowed?: boolean;
   createdAt?: number;
   [field: string]: unknown;
 }
 
 export interface LogtoOrganizationRole {
+  tenantId?: string;
   id?: string;
   name?: string;
   description?: string | null;
@@ -191,16 +220,19 @@ export interface LogtoOrganizationRole {
 }
 
 export interface LogtoOrganizationScope {
+  tenantId?: string;
   id?: string;
   name?: string;
   description?: string | null;
   [field: string]: unknown;
 }
 
+/** All Logto sends of a trusted device; its payloads never carry the request's `ip`. */
 export interface LogtoTrustedDevice {
   id?: string;
   userId?: string;
-  expiresAt?: number | string;
+  /** Epoch milliseconds. */
+  expiresAt?: number;
   [field: string]: unknown;
 }
 
@@ -228,6 +260,10 @@ export interface LogtoMessageRateLimitedPayload extends LogtoDataPayload<LogtoTe
   recipient?: string;
 }
 
+/**
+ * A registered application is named by `applicationId` and `application`; a CIMD client would be
+ * named by `cimdClientId` alone (Logto sets no grant limit for those yet).
+ */
 export interface LogtoGrantLimitExceededPayload extends LogtoDataPayload<LogtoTestResult> {
   userId?: string;
   cimdClientId?: string | null;
@@ -253,7 +289,10 @@ export interface LogtoEventDataMap {
   'logto.Role.Created': LogtoDataPayload<LogtoRole>;
   'logto.Role.Deleted': LogtoDataPayload<LogtoRole>;
   'logto.Role.Data.Updated': LogtoDataPayload<LogtoRole>;
-  /** `data` is every scope of the role after an add; absent after a removal (see `params`). */
+  /**
+   * `data` is every scope of the role after `POST /roles/:id/scopes` (status 201); absent after a
+   * removal (see `params`). `roleId` is set only when the scopes came with `POST /roles`.
+   */
   'logto.Role.Scopes.Updated': LogtoDataPayload<LogtoScope[] | LogtoTestResult> & { roleId?: string };
   'logto.Scope.Created': LogtoDataPayload<LogtoScope>;
   'logto.Scope.Deleted': LogtoDataPayload<LogtoScope>;
