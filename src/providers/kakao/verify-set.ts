@@ -1,9 +1,9 @@
-import { decodeProtectedHeader, errors, type CryptoKey, type FlattenedJWSInput, type JWSHeaderParameters, type ProtectedHeaderParameters } from 'jose';
+import { errors, type CryptoKey, type FlattenedJWSInput, type JWSHeaderParameters, type ProtectedHeaderParameters } from 'jose';
 import { z } from 'zod';
 import { ReceiverError, rejected } from '../../errors.js';
 import { describeIssues, MAX_JSON_DEPTH, valueNestsDeeperThan } from '../read-payload.js';
 import { verifyJwsSignature } from './jws-signature.js';
-import { checkRegisteredClaims, decodeClaims } from './registered-claims.js';
+import { checkRegisteredClaims, decodeClaims, decodeJsonSegment } from './registered-claims.js';
 
 /**
  * Verifies a Security Event Token (RFC 8417) pushed per RFC 8935, in the order RFC 8417 section
@@ -62,14 +62,14 @@ export async function verifySet(body: string, options: VerifySetOptions): Promis
   if (!COMPACT_JWS.test(token)) {
     throw invalid(token.split('.').length === 5 ? 'encrypted SETs (JWE) are not accepted' : 'the body is not a compact JWS');
   }
-  const header = decodeHeader(token);
+  const [protectedHeader, encodedPayload, signature] = token.split('.') as [string, string, string];
+  const header = decodeHeader(protectedHeader);
   checkHeader(header, options);
 
-  const [protectedHeader, encodedPayload, signature] = token.split('.') as [string, string, string];
   let payload: Record<string, unknown>;
   try {
     const key = await options.getKey(header, { protected: protectedHeader, payload: encodedPayload, signature });
-    if (!(await verifyJwsSignature(header.alg!, key, `${protectedHeader}.${encodedPayload}`, signature))) {
+    if (!(await verifyJwsSignature(header.alg!, key, token.slice(0, protectedHeader.length + 1 + encodedPayload.length), signature))) {
       throw new errors.JWSSignatureVerificationFailed();
     }
     payload = decodeClaims(encodedPayload);
@@ -103,12 +103,10 @@ export async function verifySet(body: string, options: VerifySetOptions): Promis
   return { header, claims };
 }
 
-function decodeHeader(token: string): ProtectedHeaderParameters {
-  try {
-    return decodeProtectedHeader(token);
-  } catch (error) {
-    throw invalid('the JWS protected header is not valid base64url JSON', error);
-  }
+function decodeHeader(encodedHeader: string): ProtectedHeaderParameters {
+  const header = decodeJsonSegment(encodedHeader);
+  if (!header) throw invalid('the JWS protected header is not valid base64url JSON');
+  return header as ProtectedHeaderParameters;
 }
 
 function checkHeader(header: ProtectedHeaderParameters, options: VerifySetOptions): void {
