@@ -8,11 +8,39 @@
  */
 import { execSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createTestKey, setClaims, signSet, startJwksServer, TEST_AUDIENCE } from '../test/helpers/kakao-transmitter.js';
 import { LOGTO_KEY } from '../test/helpers/logto-signer.js';
-import { load, logtoRequest, setRequest } from './more.js';
+import { Redis } from 'ioredis';
+import { dropQueueKeys, load, logtoRequest, setRequest } from './more.js';
 import { spawnTarget } from './spawn-target.js';
+
+/** utime + stime of a process's main thread and of its other threads (libuv's pool, V8's), in seconds. */
+const cpuByThread = (pid: number) => {
+  const byName = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = tid === String(pid) ? 'main thread' : 'other threads';
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // the thread ended
+    }
+  }
+  return byName;
+};
+
+/** Context switches of a process and all its threads (voluntary and not): each wake-up of a thread costs one. */
+const switches = (pid: number) =>
+  readdirSync(`/proc/${pid}/task`).reduce((sum, tid) => {
+    try {
+      const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+      return sum + Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)![1]) + Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)![1]);
+    } catch {
+      return sum;
+    }
+  }, 0);
 
 /** utime + stime of a process and all its threads, in seconds. */
 const cpuSeconds = (pid: number) => {
@@ -26,7 +54,7 @@ const jwks = await startJwksServer([key]);
 const tokens = await Promise.all(Array.from({ length: 20_000 }, () => signSet(key, setClaims())));
 const env = {
   REDIS_URL: 'redis://127.0.0.1:6379', QUEUE_NAME: `cpu-${randomUUID()}`, KAKAO_AUDIENCE: TEST_AUDIENCE, KAKAO_JWKS_URI: jwks.url,
-  LOGTO_SIGNING_KEYS: LOGTO_KEY, LOGTO_MAX_AGE_SECONDS: '0', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', BENCH_JWK: JSON.stringify(key.publicJwk),
+  LOGTO_SIGNING_KEYS: LOGTO_KEY, LOGTO_MAX_AGE_SECONDS: '0', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', BENCH_JWK: JSON.stringify(key.publicJwk), XLOG: process.env.XLOG ?? '',
 };
 const scenarios: [string[], string][] = [
   [['floor'], '/bare'], [['floor'], '/floor'], [['floor'], '/floor-enqueue'], [['service', 'receiver'], '/webhooks/kakao/account-status'],
@@ -36,12 +64,17 @@ const only = process.argv[2];
 for (const [args, path] of scenarios.filter(([, path]) => !only || path.includes(only))) {
   const target = await spawnTarget(args, env);
   let i = 0;
-  const before = { target: cpuSeconds(target.child.pid!), redis: cpuSeconds(redisPid), self: process.cpuUsage() };
+  const before = { target: cpuSeconds(target.child.pid!), threads: cpuByThread(target.child.pid!), switches: switches(target.child.pid!), redis: cpuSeconds(redisPid), self: process.cpuUsage() };
   const make = path.includes('logto') ? () => ({ ...logtoRequest(), path }) : () => ({ ...setRequest(tokens[i++ % tokens.length]!), path });
   const result = await load(target.url, { connections: 16, seconds: 5 }, make);
   const self = process.cpuUsage(before.self);
   const per = (seconds: number) => Math.round((seconds / result.requests) * 1e6);
-  console.log(`${path.padEnd(32)} ${String(result['req/s']).padStart(6)} req/s   µs CPU per request: target ${per(cpuSeconds(target.child.pid!) - before.target)}, redis ${per(cpuSeconds(redisPid) - before.redis)}, load generator ${per((self.user + self.system) / 1e6)}`);
+  const threads = [...cpuByThread(target.child.pid!)].map(([name, seconds]) => `${name} ${per(seconds - (before.threads.get(name) ?? 0))}`).join(', ');
+  console.log(`${path.padEnd(32)} ${String(result['req/s']).padStart(6)} req/s   µs CPU per request: target ${per(cpuSeconds(target.child.pid!) - before.target)} (${threads}; ${((switches(target.child.pid!) - before.switches) / result.requests).toFixed(2)} context switches), redis ${per(cpuSeconds(redisPid) - before.redis)}, load generator ${per((self.user + self.system) / 1e6)}`);
   await target.stop();
+  // Every scenario adds jobs no worker takes: a Redis that grows by a million keys gets slower.
+  const redis = new Redis(env.REDIS_URL);
+  await dropQueueKeys(redis, env.QUEUE_NAME);
+  redis.disconnect();
 }
 await jwks.close();

@@ -104,6 +104,26 @@ async function pending(store: TestBackend, config: Config): Promise<number> {
  * runs them), and how long from each request's send time (taken in setupRequest) until the
  * service's handlers are done with its event (the target records that; same machine clock).
  */
+/**
+ * What most likely made the slowest acknowledgement slow: a GC pause, our own work holding the
+ * event loop, or something outside the event loop (the process waiting for a core that another
+ * process or thread held, or for Redis). A guess from the process's own figures, named as one.
+ */
+export function causeOf(worstMs: number, stalls: Stalls): string {
+  const gcMax = Math.max(0, ...stalls.gcPausesOver5Ms.map((gc) => gc.ms));
+  if (stalls.loopDelayMaxMs < worstMs / 2) return `outside the event loop (loop delay at most ${stalls.loopDelayMaxMs} ms): waiting for a core or for Redis`;
+  if (gcMax >= stalls.loopDelayMaxMs / 2) return `GC pause (${gcMax} ms; loop delay at most ${stalls.loopDelayMaxMs} ms)`;
+  return `event loop busy with our work (delay ${stalls.loopDelayMaxMs} ms, longest GC ${gcMax} ms)`;
+}
+
+export interface Stalls { eventLoopBusy: number; loopDelayMaxMs: number; loopDelayP99Ms: number; gcCount: number; gcTotalMs: number; gcPausesOver5Ms: { at: number; ms: number; kind: number }[] }
+
+/**
+ * Steady open-loop SETs to a service running receiver and worker in one process (role all),
+ * after a warm-up at the same rate. Reports the acknowledgement latency, the time from sending to
+ * handlers done, how long after the last request the worker had handled every acknowledged event
+ * (the drain), and what stalled the process meanwhile (event-loop delay, GC pauses).
+ */
 export async function fixedRate(env: Record<string, string>, tokens: readonly string[], options: { seconds: number; rate: number; connections: number }) {
   const ids = new Map<string, string>(); // token -> event id
   const sent = new Map<string, number>();
@@ -116,6 +136,7 @@ export async function fixedRate(env: Record<string, string>, tokens: readonly st
     // connections, first scripts loaded into Redis) is slower than what follows.
     let warm = tokens.length - 1;
     await steadyRate(service.url, { rate: options.rate, seconds: 3, sockets: options.connections * 4 }, () => setRequest(tokens[warm--]!));
+    service.child.kill('SIGUSR2'); // the target's stall figures start here
     const http = await steadyRate(service.url, { rate: options.rate, seconds: options.seconds, sockets: options.connections * 4 }, () => {
       const token = tokens[next++ % tokens.length]!;
       let id = ids.get(token);
@@ -123,17 +144,24 @@ export async function fixedRate(env: Record<string, string>, tokens: readonly st
       if (!sent.has(id)) sent.set(id, Date.now());
       return setRequest(token);
     });
+    const loadEndedAt = Date.now();
     // Let the worker finish what was acknowledged, then stop the target: it writes what it handled.
     await sleep(3000);
     await service.stop();
     stopped = true;
-    const handled = new Map(JSON.parse(readFileSync(handledLog, 'utf8')) as [string, number][]);
+    const log = JSON.parse(readFileSync(handledLog, 'utf8')) as { handled: [string, number][]; stalls: Stalls };
+    const handled = new Map(log.handled);
     // Only the measured requests: the warm-up's events are handled too, but were not timed.
     const latencies = [...handled].filter(([id]) => sent.has(id)).map(([id, at]) => at - sent.get(id)!).sort((a, b) => a - b);
+    const lastHandled = Math.max(...[...sent.keys()].map((id) => handled.get(id) ?? Infinity));
     const at = (q: number) => latencies.length === 0 ? null : latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
     return {
       http,
       e2e: { events: latencies.length, sent: sent.size, 'p50 ms': at(0.5), 'p99 ms': at(0.99), 'max ms': latencies.length ? latencies[latencies.length - 1]! : null },
+      // Infinity: some acknowledged event was not handled within the 3 s the bench waited.
+      drainSeconds: Number((Math.max(0, lastHandled - loadEndedAt) / 1000).toFixed(2)),
+      stalls: log.stalls,
+      worstStall: causeOf(http['max ms'], log.stalls),
     };
   } finally {
     if (!stopped) await service.stop();

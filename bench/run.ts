@@ -4,8 +4,9 @@
  * how fast sessions are checked, through the account API and through the client's session guard.
  * Prints one table per run; compare ratios within one run, not across machines.
  *
- * Then, on Redis: the SET and Logto paths against a bare Fastify route and a "floor" route (RS256
- * verify + JSON parse, no store), --runs N times; latency at a fixed rate and end to end to the
+ * Then, on Redis: the SET and Logto paths against a bare Fastify route and "floor" routes that do
+ * part of their work (bench/ratios.ts), --runs N times, scenarios interleaved in --slices slices of
+ * --slice-seconds each; latency at a fixed rate and end to end to the
  * handlers; worker throughput; Redis memory per retained event; start-up time and idle RSS of
  * `npm start` per store. Figures also go to bench/results/latest.json.
  *
@@ -15,7 +16,8 @@
  * saturation and at --rate, --runs N times, so that the cost of each guarantee is known.
  *
  * Usage: npm run bench [-- --seconds 5 --connections 16 --stores redis,postgres,embedded --users 5000
- *                          --runs 3 --only stores,ratios,rate,worker,memory,topologies,startup
+ *                          --runs 3 --slices 5 --slice-seconds 1
+ *                          --only stores,ratios,rate,worker,memory,topologies,startup
  *                          --rate 1000 --worker-events 20000 --memory-events 100000]
  * --runs applies to ratios and topologies; --rate to rate and topologies.
  */
@@ -37,6 +39,7 @@ import { spawnTarget } from './spawn-target.js';
 import { Redis } from 'ioredis';
 import { dropQueueKeys, fixedRate, load, logtoRequest, memoryPerEvent, setRequest, urlOf, workerThroughput, type Load } from './more.js';
 import { benchSessionChecks } from './session-checks.js';
+import { ratioRun, ratioTable, type RatioRun } from './ratios.js';
 import { measureStart, type StartupRow } from './startup.js';
 import { benchTopologies, missingRedisProgram, SATURATION_WARMUP_SECONDS, STEADY_WARMUP_SECONDS, topologyTables, type TopologyRun } from './topologies.js';
 
@@ -60,6 +63,8 @@ const { values } = parseArgs({
     stores: { type: 'string', default: BACKENDS.join(',') },
     users: { type: 'string', default: '5000' },
     runs: { type: 'string', default: '1' },
+    slices: { type: 'string', default: '5' },
+    'slice-seconds': { type: 'string', default: '1' },
     only: { type: 'string', default: SECTIONS.join(',') },
     rate: { type: 'string', default: '1000' },
     'worker-events': { type: 'string', default: '20000' },
@@ -154,8 +159,6 @@ const needsRedis = ['ratios', 'rate', 'worker', 'memory'].some((section) => only
 const redisStore = needsRedis ? (BACKENDS.includes('redis') ? await openTestBackend('redis') : undefined) : undefined;
 if (needsRedis && !redisStore) console.log('Redis does not answer on 127.0.0.1:6379: the ratio, rate, worker and memory sections are skipped');
 
-interface RatioRun { bare: Load; floor: Load; floorEnqueue: Load; set: Load; logto: Load }
-const ratioRuns: RatioRun[] = [];
 /** npm start's environment for a bench target on the test Redis, with its own queue. */
 const targetEnv = (extra: Record<string, string> = {}) => ({
   REDIS_URL: TEST_REDIS_URL,
@@ -171,49 +174,28 @@ const targetEnv = (extra: Record<string, string> = {}) => ({
   BENCH_JWK: JSON.stringify(key.publicJwk),
   ...extra,
 });
+const ratioRuns: RatioRun[] = [];
+let ratioRows: Record<string, unknown>[] = [];
 if (only.has('ratios') && redisStore) {
-  // Every target runs in a process of its own, as npm start would, and autocannon in this one.
-  const floorEnv = targetEnv();
-  const floorApp = await spawnTarget(['floor'], floorEnv);
+  const slices = Number(values.slices);
+  const sliceSeconds = Number(values['slice-seconds']);
   for (let run = 0; run < runs; run += 1) {
-    let i = 0;
-    const bare = await load(floorApp.url, { connections, seconds }, () => ({ ...setRequest(tokens[i++ % tokens.length]!), path: '/bare' }));
-    i = 0;
-    const floor = await load(floorApp.url, { connections, seconds }, () => ({ ...setRequest(tokens[i++ % tokens.length]!), path: '/floor' }));
-    i = 0;
-    const floorEnqueue = await load(floorApp.url, { connections, seconds }, () => ({ ...setRequest(tokens[i++ % tokens.length]!), path: '/floor-enqueue' }));
-    // A fresh queue per run, so that the tokens are new events to it.
-    const env = targetEnv();
-    const service = await spawnTarget(['service', 'receiver'], env);
-    i = 0;
-    const set = await load(service.url, { connections, seconds }, () => setRequest(tokens[i++ % tokens.length]!));
-    const logto = await load(service.url, { connections, seconds }, logtoRequest);
-    await service.stop();
-    await dropRedisQueue(env.QUEUE_NAME);
-    ratioRuns.push({ bare, floor, floorEnqueue, set, logto });
+    ratioRuns.push(await ratioRun(tokens, { connections, slices, sliceSeconds, env: () => targetEnv(), dropQueue: dropRedisQueue }));
+    console.error(`ratios: run ${run + 1} of ${runs} done`);
   }
-  await floorApp.stop();
-  await dropRedisQueue(floorEnv.QUEUE_NAME);
-}
-const stats = (xs: number[]) => { const sorted = [...xs].sort((a, b) => a - b); return { min: Number(sorted[0]!.toFixed(3)), median: Number(sorted[Math.floor((sorted.length - 1) / 2)]!.toFixed(3)), max: Number(sorted[sorted.length - 1]!.toFixed(3)) }; };
-const ratioTable: Record<string, unknown>[] = [];
-if (ratioRuns.length > 0) {
-  for (const name of ['bare', 'floor', 'floorEnqueue', 'set', 'logto'] as const) {
-    const rates = ratioRuns.map((run) => run[name]['req/s']);
-    ratioTable.push({ scenario: `${{ bare: 'bare Fastify 202', floor: 'floor (RS256 verify + JSON.parse)', floorEnqueue: 'floor + EventQueue.enqueue (Redis)', set: 'Kakao SET (receiver, Redis)', logto: 'Logto (receiver, Redis)' }[name]}, ${connections} conns`, 'req/s median': stats(rates).median, 'req/s min': stats(rates).min, 'req/s max': stats(rates).max, 'p50 ms (last)': ratioRuns.at(-1)![name]['p50 ms'], 'p99 ms (last)': ratioRuns.at(-1)![name]['p99 ms'], 'non2xx (all runs)': ratioRuns.reduce((sum, run) => sum + run[name].non2xx, 0) });
-  }
-  for (const [a, b] of [['set', 'floor'], ['set', 'bare'], ['set', 'floorEnqueue'], ['floorEnqueue', 'floor'], ['logto', 'floor'], ['logto', 'bare'], ['floor', 'bare']] as const) {
-    const s = stats(ratioRuns.map((run) => run[a]['req/s'] / run[b]['req/s']));
-    ratioTable.push({ scenario: `ratio ${a} / ${b}`, 'req/s median': s.median, 'req/s min': s.min, 'req/s max': s.max });
-  }
-  results.ratios = { runs: ratioRuns, table: ratioTable };
+  ratioRows = ratioTable(ratioRuns, connections);
+  results.ratios = { connections, slices, sliceSeconds, runs: ratioRuns, table: ratioRows };
 }
 
+type RateRun = Awaited<ReturnType<typeof fixedRate>>;
+const rateRuns: RateRun[] = [];
 if (only.has('rate') && redisStore) {
-  const env = targetEnv();
-  const outcome = await fixedRate(env, tokens, { seconds, rate: Number(values.rate), connections });
-  await dropRedisQueue(env.QUEUE_NAME);
-  results.fixedRate = { rate: Number(values.rate), connections, role: 'all', store: 'redis', ...outcome };
+  for (let run = 0; run < runs; run += 1) {
+    const env = targetEnv();
+    rateRuns.push(await fixedRate(env, tokens, { seconds, rate: Number(values.rate), connections }));
+    await dropRedisQueue(env.QUEUE_NAME);
+  }
+  results.fixedRate = { rate: Number(values.rate), connections, role: 'all', store: 'redis', runs: rateRuns };
 }
 if (only.has('worker') && redisStore) {
   results.worker = await workerThroughput(redisStore, storeEnv(redisStore), tokens, { count: Number(values['worker-events']), connections });
@@ -267,14 +249,28 @@ console.log(`receiver process RSS at the end: ${Math.round(process.memoryUsage()
 results.stores = rows;
 }
 
-if (ratioTable.length > 0) {
-  console.log(`\nSaturation on Redis (receiver role, LOG_LEVEL=info) vs the reference routes, each target in a process of its own, ${connections} connections, ${seconds} s each, ${runs} run(s) (ratios: min / median / max over runs):`);
-  console.table(ratioTable);
+if (ratioRows.length > 0) {
+  console.log(`\nSaturation on Redis (receiver role, LOG_LEVEL=info) vs the reference routes, each target in a process of its own, ${connections} connections; each run interleaves ${values.slices} slices of ${values['slice-seconds']} s per scenario after a warm-up slice; req/s and ratios min / median / max over ${runs} run(s):`);
+  console.table(ratioRows);
 }
-if (results.fixedRate) {
-  const fixed = results.fixedRate as Awaited<ReturnType<typeof fixedRate>>;
-  console.log(`\nKakao SET at a steady ${values.rate} req/s (open loop, latency from when each request was due), role all on Redis in a process of its own, ${seconds} s:`);
-  console.table({ 'HTTP acknowledgement': { ...fixed.http }, 'request sent -> handlers done': { requests: fixed.e2e.events, 'p50 ms': fixed.e2e['p50 ms'], 'p99 ms': fixed.e2e['p99 ms'], 'max ms': fixed.e2e['max ms'] } });
+if (rateRuns.length > 0) {
+  console.log(`\nKakao SET at a steady ${values.rate} req/s (open loop, latency from when each request was due), receiver and worker in one process (role all) on Redis, ${seconds} s after a 3 s warm-up, per run; drain: from the last request to the last acknowledged event handled; stalls: the target's event-loop delay and GC pauses of 5 ms or more:`);
+  console.table(rateRuns.map((run, index) => ({
+    run: index + 1,
+    'ack p50 ms': run.http['p50 ms'],
+    'ack p99 ms': run.http['p99 ms'],
+    'ack max ms': run.http['max ms'],
+    'p99 <= 10 ms': run.http['p99 ms'] <= 10,
+    non2xx: run.http.non2xx + run.http.errors,
+    'handled p99 ms': run.e2e['p99 ms'],
+    'drain s': run.drainSeconds,
+    'drained <= 3 s': run.drainSeconds <= 3,
+    'event loop busy': run.stalls.eventLoopBusy,
+    'loop delay max ms': run.stalls.loopDelayMaxMs,
+    'GC pauses >= 5 ms: count, longest': `${run.stalls.gcPausesOver5Ms.length}, ${Math.max(0, ...run.stalls.gcPausesOver5Ms.map((gc) => gc.ms))} ms`,
+    'GC total ms': run.stalls.gcTotalMs,
+    'worst acknowledgement, likely cause': run.worstStall,
+  })));
 }
 if (results.worker) {
   console.log(`\nWorker throughput, built-in handlers, worker-only service on Redis after the receiver queued the events:`);

@@ -9,9 +9,11 @@
  *
  * Prints one JSON line `{"url": ...}` on stderr once it listens (stdout carries the service's logs), and stops on SIGTERM. With BENCH_HANDLED_LOG
  * set, the service also records when each event's handlers are done (for end-to-end latency): on
- * SIGTERM it writes `[eventId, epochMs][]` to that file.
+ * SIGTERM it writes `{ handled: [eventId, epochMs][], stalls }` to that file, `stalls` being the
+ * event loop's delays and the garbage collections seen meanwhile.
  */
 import { writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { loadConfig } from '../src/config/config.js';
 import { registerHandlers } from '../src/handlers/index.js';
 import { createLogger } from '../src/logger.js';
@@ -39,6 +41,7 @@ if (mode === 'floor') {
 } else if (mode === 'service') {
   const config = loadConfig(process.env);
   const handledLog = process.env.BENCH_HANDLED_LOG;
+  const stalls = handledLog ? watchStalls() : undefined;
   const service = await startService(config, {
     role: role as Role,
     // npm start's logger, to stdout; the bench sends the child's stdout to /dev/null, so the cost
@@ -51,7 +54,7 @@ if (mode === 'floor') {
   });
   stop = async () => {
     await service.close();
-    if (handledLog) writeFileSync(handledLog, JSON.stringify([...handled]));
+    if (handledLog) writeFileSync(handledLog, JSON.stringify({ handled: [...handled], stalls: stalls!() }));
   };
   const { port } = service.app.server.address() as { port: number };
   console.error(JSON.stringify({ url: `http://127.0.0.1:${port}` }));
@@ -60,3 +63,40 @@ if (mode === 'floor') {
 }
 
 process.once('SIGTERM', () => void stop().finally(() => process.exit(0)));
+
+/**
+ * What could stall the process while it runs, for the bench to name the cause of a slow request:
+ * the event loop's longest delays (perf_hooks, 1 ms resolution) and every garbage collection of
+ * 5 ms or more, each with its epoch time, and the total of all pauses.
+ */
+function watchStalls() {
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  let gcs: { at: number; ms: number; kind: number }[] = [];
+  let gcCount = 0;
+  let gcTotalMs = 0;
+  let eluStart = performance.eventLoopUtilization();
+  // The bench sends SIGUSR2 when its measured window starts: start-up and warm-up do not count.
+  process.on('SIGUSR2', () => {
+    loop.reset();
+    gcs = [];
+    gcCount = 0;
+    gcTotalMs = 0;
+    eluStart = performance.eventLoopUtilization();
+  });
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gcCount += 1;
+      gcTotalMs += entry.duration;
+      if (entry.duration >= 5) gcs.push({ at: Math.round(performance.timeOrigin + entry.startTime), ms: Number(entry.duration.toFixed(1)), kind: (entry as unknown as { detail: { kind: number } }).detail.kind });
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return () => {
+    loop.disable();
+    observer.disconnect();
+    // The share of the window the event loop was busy: how close the main thread ran to saturation.
+    const busy = performance.eventLoopUtilization(eluStart).utilization;
+    return { eventLoopBusy: Number(busy.toFixed(2)), loopDelayMaxMs: Number((loop.max / 1e6).toFixed(1)), loopDelayP99Ms: Number((loop.percentile(99) / 1e6).toFixed(1)), gcCount, gcTotalMs: Number(gcTotalMs.toFixed(1)), gcPausesOver5Ms: gcs };
+  };
+}
