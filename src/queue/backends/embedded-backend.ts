@@ -15,6 +15,12 @@ export interface EmbeddedBackendOptions {
 export async function createEmbeddedBackend(dataDir: string, log: Logger, options: EmbeddedBackendOptions = {}): Promise<QueueBackend> {
   const started = Date.now();
   const embedded = await startEmbeddedPostgres(dataDir);
+  if (embedded.loosenedEntries > 0) {
+    log.warn(
+      { dataDir: embedded.dataDir, entries: embedded.loosenedEntries },
+      'DATA_DIR was open to other users: its directories are now 0700 and its files 0600',
+    );
+  }
   log.info({ dataDir: embedded.dataDir, ms: Date.now() - started }, 'embedded queue store opened');
   try {
     return await createPostgresQueueBackend(
