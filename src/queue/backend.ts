@@ -58,6 +58,13 @@ export interface QueueBackend {
    * writes (not a demoted Redis master, a cluster with every slot covered, enough replicas).
    */
   canWrite(queueName: string): Promise<boolean>;
+  /**
+   * After a purge: makes the store's own files let go of what was deleted, where this process can
+   * (the embedded store: VACUUM, a new WAL segment, CHECKPOINT; see embedded-forget.ts). Redis
+   * and PostgreSQL keep deleted values in their logs and backups on the operator's terms: the
+   * README's "Where data outlives a purge" says where and for how long.
+   */
+  forgetDeleted(): Promise<void>;
   /** The account state in this store (one instance per backend; closed with it). */
   accountStates(): AccountStateStore;
   close(): Promise<void>;

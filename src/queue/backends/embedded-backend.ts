@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { QueueBackend } from '../backend.js';
+import { createEmbeddedForget } from './embedded-forget.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { createPostgresQueueBackend } from './postgres-backend.js';
 
@@ -31,6 +32,7 @@ export async function createEmbeddedBackend(dataDir: string, log: Logger, option
       // Each BullMQ worker keeps one pool client for LISTEN as long as it runs: with fewer than
       // workers + 1 clients, the queries wait forever for a free one. Two left for queries.
       sharedPoolSize: (options.workers ?? 1) + 2,
+      forgetDeleted: createEmbeddedForget,
       onClose: () => embedded.close(),
     },
     log,

@@ -1,12 +1,19 @@
-import { chmodSync, lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { QueueBackend } from '../../../src/queue/backend.js';
+import type { JobQueue, QueueBackend } from '../../../src/queue/backend.js';
 import { createEmbeddedBackend } from '../../../src/queue/backends/embedded-backend.js';
 import { startEmbeddedPostgres } from '../../../src/queue/backends/embedded-postgres.js';
+import { startService, type Service } from '../../../src/service.js';
+import { findInStore, kakaoEvent } from '../../helpers/account-api.js';
+import { createTestKey, startJwksServer, type JwksServer } from '../../helpers/kakao-transmitter.js';
 import { captureLogs } from '../../helpers/receiver.js';
+import { postSetOverHttp } from '../../helpers/service.js';
+import { testConfig } from '../../helpers/test-config.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 /** Every entry under `root` (itself included) whose mode is not 0700 (directories) or 0600 (the rest). */
 function looseEntries(root: string): string[] {
@@ -26,6 +33,14 @@ function loosen(root: string): void {
   const stat = lstatSync(root);
   chmodSync(root, stat.isDirectory() ? 0o755 : 0o666);
   if (stat.isDirectory()) for (const name of readdirSync(root)) loosen(join(root, name));
+}
+
+/** The WAL segment files under DATA_DIR that hold `needle`. */
+function walFilesHolding(dataDir: string, needle: string): string[] {
+  const walDir = join(dataDir, 'pglite', 'pg_wal');
+  return readdirSync(walDir, { withFileTypes: true })
+    .filter((entry) => entry.isFile() && readFileSync(join(walDir, entry.name)).includes(needle))
+    .map((entry) => entry.name);
 }
 
 /** Data at rest in the embedded store: who may read DATA_DIR, and what a purge leaves in it. */
@@ -92,4 +107,51 @@ describe('embedded store data at rest', () => {
       await backend?.close();
     }
   }, 60_000);
+
+  describe('a purge', () => {
+    let service: Service | undefined;
+    let backend: QueueBackend | undefined;
+    let jwks: JwksServer | undefined;
+    let inspect: JobQueue | undefined;
+    afterEach(async () => {
+      await service?.close();
+      await inspect?.close();
+      await backend?.close();
+      await jwks?.close();
+      service = backend = jwks = inspect = undefined;
+    });
+
+    it('leaves the purged email in no WAL file of DATA_DIR', async () => {
+      const dataDir = newDataDir();
+      backend = await createEmbeddedBackend(dataDir, captureLogs().logger, { workers: 1 });
+      const key = await createTestKey('kakao-key-1');
+      jwks = await startJwksServer([key]);
+      const env = { REDIS_URL: undefined, DATABASE_URL: undefined, DATA_DIR: dataDir };
+      const config = testConfig({ ...env, KAKAO_JWKS_URI: jwks.url });
+      service = await startService(config, { role: 'all', logger: captureLogs().logger, backend });
+      inspect = backend.createQueue(config.queue.name, {});
+      const baseUrl = `http://127.0.0.1:${(service.app.server.address() as { port: number }).port}`;
+      const send = async (token: Promise<string>) => expect((await postSetOverHttp(baseUrl, await token)).status).toBe(202);
+      const drained = () =>
+        waitFor(async () => Object.values(await inspect!.getJobCounts('waiting', 'active', 'delayed')).every((count) => count === 0), {
+          what: 'the queue to drain',
+        });
+
+      const email = `at-rest-${randomUUID()}@example.com`;
+      const userId = `${Date.now()}`;
+      const t = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+      await send(kakaoEvent(key, 'user-profile-changed', userId, t, { email }));
+      const emailOf = async () => ((await backend!.accountStates().get('kakao', userId))?.profile.email as { value?: unknown } | undefined)?.value;
+      await waitFor(async () => (await emailOf()) === email, { what: 'the profile' });
+      await drained();
+      expect(walFilesHolding(dataDir, email).length).toBeGreaterThan(0); // the scan sees it while it is there
+
+      await send(kakaoEvent(key, 'account-purged', userId, t + 5000));
+      await waitFor(async () => (await backend!.accountStates().get('kakao', userId))?.status?.value === 'deleted', { what: 'the purge' });
+      await drained(); // the purging job has finished, and with it the store's forgetting
+      expect(await findInStore('embedded', env, email)).toEqual([]);
+      expect(walFilesHolding(dataDir, email)).toEqual([]);
+      expect(looseEntries(dataDir)).toEqual([]);
+    }, 60_000);
+  });
 });
