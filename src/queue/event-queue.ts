@@ -8,6 +8,12 @@ export interface EventQueueOptions {
   backend: QueueBackend;
   name: string;
   dedupeWindowSeconds: number;
+  /**
+   * How far in the future a provider accepts an event's signed time (MAX_CLOCK_SKEW_SECONDS). An
+   * event signed that far ahead is accepted until window + skew after it arrived (at that second
+   * included), so its dedupe key is kept a second longer: a replay at the end is still recognised.
+   */
+  clockSkewSeconds: number;
   failedRetentionSeconds: number;
   attempts: number;
   backoffMs: number;
@@ -80,7 +86,7 @@ export function createEventQueue(options: EventQueueOptions): EventQueue {
           // event is a duplicate of any event with its id inside the dedupe window.
           deduplication: dedupe
             ? { id: dedupe.key, ttl: dedupe.ttlSeconds * 1000 }
-            : { id: event.id, ttl: options.dedupeWindowSeconds * 1000 },
+            : { id: event.id, ttl: (options.dedupeWindowSeconds + options.clockSkewSeconds + 1) * 1000 },
         },
       })),
     );
