@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { rejected, unavailable } from '../../errors.js';
 import type { Provider } from '../../events/envelope.js';
 import { toAccountState } from '../merge.js';
-import { PROVIDERS, type StoredAccount } from '../model.js';
+import { MAX_USER_ID_LENGTH, PROVIDERS, type StoredAccount } from '../model.js';
 import { checkSessionFacts, parseIssuedAt, type SessionCheck } from '../session-check.js';
 import type { AccountStateStore } from '../store.js';
 import { bearerAuth } from './bearer-auth.js';
@@ -26,7 +26,7 @@ export const ACCOUNT_ENDPOINTS = [
 export const MAX_BATCH = 100;
 
 const provider = z.enum(PROVIDERS as [Provider, ...Provider[]], { error: `provider must be one of ${PROVIDERS.join(', ')}` });
-const userId = z.string().min(1).max(256, 'userId is at most 256 characters');
+const userId = z.string().min(1).max(MAX_USER_ID_LENGTH, `userId is at most ${MAX_USER_ID_LENGTH} characters`);
 const accountParams = z.object({ provider, userId });
 const issuedAt = z.union([z.string(), z.number()], { error: 'issuedAt must be an ISO 8601 date-time or epoch milliseconds' });
 const batchBody = z.object({
