@@ -1,4 +1,5 @@
 import type { WebhookEvent } from '../events/envelope.js';
+import { toStorable } from '../events/storable.js';
 import { unavailable } from '../errors.js';
 import { within } from '../timeout.js';
 import { createAddBatcher } from './add-batcher.js';
@@ -78,7 +79,8 @@ export function createEventQueue(options: EventQueueOptions): EventQueue {
     store(
       events.map((event) => ({
         name: event.type,
-        data: event,
+        // A NUL or a lone surrogate anywhere in the event becomes U+FFFD (events/storable.ts).
+        data: toStorable(event),
         opts: {
           jobId: event.id,
           // BullMQ's throttle-mode deduplication: the key is kept for the ttl, then forgotten,

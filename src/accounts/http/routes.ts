@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { rejected, unavailable } from '../../errors.js';
 import type { Provider } from '../../events/envelope.js';
+import { storableText } from '../../events/storable.js';
 import { toAccountState } from '../merge.js';
 import { MAX_USER_ID_LENGTH, PROVIDERS, type StoredAccount } from '../model.js';
 import { checkSessionFacts, parseIssuedAt, type SessionCheck } from '../session-check.js';
@@ -26,7 +27,8 @@ export const ACCOUNT_ENDPOINTS = [
 export const MAX_BATCH = 100;
 
 const provider = z.enum(PROVIDERS as [Provider, ...Provider[]], { error: `provider must be one of ${PROVIDERS.join(', ')}` });
-const userId = z.string().min(1).max(MAX_USER_ID_LENGTH, `userId is at most ${MAX_USER_ID_LENGTH} characters`);
+// As in events, a NUL or a lone surrogate is U+FFFD (events/storable.ts): the id names the same account.
+const userId = z.string().min(1).max(MAX_USER_ID_LENGTH, `userId is at most ${MAX_USER_ID_LENGTH} characters`).transform(storableText);
 const accountParams = z.object({ provider, userId });
 const issuedAt = z.union([z.string(), z.number()], { error: 'issuedAt must be an ISO 8601 date-time or epoch milliseconds' });
 const batchBody = z.object({
