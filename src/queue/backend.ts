@@ -70,6 +70,17 @@ export interface QueueBackend {
   close(): Promise<void>;
 }
 
+/**
+ * PostgreSQL refused a value itself (SQLSTATE class 22, data exception: 22P05 and 22021 for a
+ * NUL, 22P02 for invalid JSON text, 22001 for a string too long): the same value would be refused
+ * again, so it is the input's fault (a 4xx, a job not retried), never an outage. Values are made
+ * storable before they are stored (src/events/storable.ts); this is for what that does not foresee.
+ */
+export function isDataException(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
+}
+
 /** A password in a URL, as userinfo or as a libpq query parameter, never reaches a log line. */
 export function redactUrl(url: string): string {
   try {

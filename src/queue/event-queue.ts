@@ -1,9 +1,9 @@
 import type { WebhookEvent } from '../events/envelope.js';
 import { toStorable } from '../events/storable.js';
-import { unavailable } from '../errors.js';
+import { rejected, unavailable } from '../errors.js';
 import { within } from '../timeout.js';
 import { createAddBatcher } from './add-batcher.js';
-import type { JobQueue, QueueBackend } from './backend.js';
+import { isDataException, type JobQueue, type QueueBackend } from './backend.js';
 
 export interface EventQueueOptions {
   backend: QueueBackend;
@@ -74,6 +74,7 @@ export function createEventQueue(options: EventQueueOptions): EventQueue {
     add: (job) => confirmed(queue.add(job.name, job.data, job.opts)),
     addBulk: (jobs) => confirmed(queue.addBulk(jobs)),
     maxJobs: 500,
+    isolate: isDataException,
   });
   const add = (events: readonly WebhookEvent[], dedupe?: DedupeWindow): Promise<void> =>
     store(
@@ -102,6 +103,10 @@ export function createEventQueue(options: EventQueueOptions): EventQueue {
         });
         everStored = true;
       } catch (error) {
+        if (isDataException(error)) {
+          // The store refused a value of this event: the same request would be refused again.
+          throw rejected('ERR_PAYLOAD_INVALID', 'the store cannot hold a value of this event', error);
+        }
         if (!everStored) {
           const broken = queue;
           queue = open();

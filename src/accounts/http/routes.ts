@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { rejected, unavailable } from '../../errors.js';
 import type { Provider } from '../../events/envelope.js';
 import { storableText } from '../../events/storable.js';
+import { isDataException } from '../../queue/backend.js';
 import { toAccountState } from '../merge.js';
 import { MAX_USER_ID_LENGTH, PROVIDERS, type StoredAccount } from '../model.js';
 import { checkSessionFacts, parseIssuedAt, type SessionCheck } from '../session-check.js';
@@ -65,6 +66,8 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
     try {
       return await work();
     } catch (error) {
+      // A value the store refuses (PostgreSQL's data exceptions) is the request's fault, not an outage.
+      if (isDataException(error)) throw rejected('ERR_BAD_REQUEST', 'the store cannot look up this value', error);
       throw unavailable('ERR_STORE_UNAVAILABLE', 'the account state could not be read', options.retryAfterSeconds, error);
     }
   };

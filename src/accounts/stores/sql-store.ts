@@ -2,6 +2,8 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { AccountChange } from '../model.js';
 import { toStorable } from '../../events/storable.js';
+import { PermanentError } from '../../errors.js';
+import { isDataException } from '../../queue/backend.js';
 import { applyWithRetry, createLocalChangeHub, parseStoredAccount, type AccountStateStore, type CasStore } from '../store.js';
 
 /**
@@ -125,7 +127,15 @@ export function createSqlAccountStore(options: SqlAccountStoreOptions): AccountS
     }));
 
   return {
-    apply: (update) => applyWithRetry(cas, update),
+    async apply(update) {
+      try {
+        return await applyWithRetry(cas, update);
+      } catch (error) {
+        // The store refuses a value of this event: every retry would be refused alike.
+        if (isDataException(error)) throw new PermanentError('the account store cannot hold a value of this event', { cause: error });
+        throw error;
+      }
+    },
     async get(provider, userId) {
       await ensureTable();
       const { rows } = await pool.query<{ state: object }>('SELECT state FROM public.account_states WHERE provider = $1 AND user_id = $2', [provider, userId]);
