@@ -35,7 +35,7 @@ COPY package.json ./
 # Without REDIS_URL or DATABASE_URL, events are stored in the embedded store in DATA_DIR: mount a
 # volume there so they survive the container. The unprivileged user owns only this directory.
 ENV DATA_DIR=/app/data
-RUN mkdir -p /app/data && chown node:node /app/data
+RUN mkdir -p /app/data && chown node:node /app/data && chmod 700 /app/data
 VOLUME ["/app/data"]
 USER node
 EXPOSE 3000

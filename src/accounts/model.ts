@@ -11,6 +11,13 @@ export const ACCOUNT_STATUSES: readonly AccountStatus[] = ['active', 'disabled',
 
 export const PROVIDERS: readonly Provider[] = ['kakao', 'logto'];
 
+/**
+ * The longest user id the account API takes, in UTF-16 code units after percent-decoding. The
+ * router refuses a longer path parameter by the same bound (src/http/app.ts), so both answer
+ * alike: a `400` that names the limit.
+ */
+export const MAX_USER_ID_LENGTH = 256;
+
 /** What the account-state API answers for one user (`GET /v1/accounts/:provider/:userId`). */
 export interface AccountState {
   provider: Provider;

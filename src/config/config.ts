@@ -144,8 +144,13 @@ function storeOf(env: Env): StoreConfig {
   return { kind: 'embedded', dataDir: env.DATA_DIR };
 }
 
-/** Logto signs only the body; an event time this far ahead is not clock skew. */
-const LOGTO_MAX_FUTURE_SECONDS = 60;
+/**
+ * How far ahead of our clock a signed event time (a SET's `iat`, Logto's `createdAt`) may be; more
+ * is not clock skew. Such an event stays acceptable until its time is as old as the replay bound
+ * (DEDUPE_WINDOW_SECONDS, LOGTO_MAX_AGE_SECONDS), up to this much longer after it arrived than the
+ * window, so its dedupe key is kept that much longer too (src/queue/event-queue.ts).
+ */
+export const MAX_CLOCK_SKEW_SECONDS = 60;
 
 function toConfig(env: Env) {
   return {
@@ -155,6 +160,7 @@ function toConfig(env: Env) {
     queue: {
       name: env.QUEUE_NAME,
       dedupeWindowSeconds: env.DEDUPE_WINDOW_SECONDS,
+      clockSkewSeconds: MAX_CLOCK_SKEW_SECONDS,
       failedRetentionSeconds: env.FAILED_JOB_RETENTION_SECONDS,
       attempts: env.JOB_ATTEMPTS,
       backoffMs: env.JOB_BACKOFF_MS,
@@ -173,6 +179,7 @@ function toConfig(env: Env) {
             algorithms: env.KAKAO_ALGORITHMS,
             /** Tokens older than the dedupe window are refused: a replay could not be told from a redelivery. */
             maxAgeSeconds: env.DEDUPE_WINDOW_SECONDS,
+            maxFutureSkewSeconds: MAX_CLOCK_SKEW_SECONDS,
             jwks: {
               uri: env.KAKAO_JWKS_URI,
               timeoutMs: env.JWKS_TIMEOUT_MS,
@@ -197,7 +204,7 @@ function toConfig(env: Env) {
         ? {
             signingKeys: env.LOGTO_SIGNING_KEYS,
             maxAgeSeconds: env.LOGTO_MAX_AGE_SECONDS,
-            maxFutureSeconds: LOGTO_MAX_FUTURE_SECONDS,
+            maxFutureSeconds: MAX_CLOCK_SKEW_SECONDS,
             bodyLimit: env.LOGTO_BODY_LIMIT,
           }
         : undefined,

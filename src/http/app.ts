@@ -3,7 +3,9 @@ import type { Logger } from 'pino';
 import type { ReadinessCheck, Routes } from '../composition/component.js';
 import type { Config } from '../config/config.js';
 import { unavailable } from '../errors.js';
+import { MAX_USER_ID_LENGTH } from '../accounts/model.js';
 import { sendError } from '../error-response.js';
+import { sendFrameworkError } from './framework-errors.js';
 import type { Metrics } from '../metrics.js';
 import { healthRoutes } from './health-routes.js';
 import { requestIdOf, serializeRequest } from './request-id.js';
@@ -38,6 +40,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     bodyLimit: config.http.bodyLimit,
     // Replaced by the hooks below, which also send Retry-After and close the connection.
     return503OnClosing: false,
+    // The longest path parameter is a user id: Fastify's default of 100 refused ids the account
+    // API accepts. Longer ones, and malformed URLs, are answered in framework-errors.ts.
+    routerOptions: { maxParamLength: MAX_USER_ID_LENGTH },
+    frameworkErrors: sendFrameworkError,
   });
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
   // Declared up front so every request object has the same shape (Fastify's advice for speed).

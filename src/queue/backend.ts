@@ -58,9 +58,27 @@ export interface QueueBackend {
    * writes (not a demoted Redis master, a cluster with every slot covered, enough replicas).
    */
   canWrite(queueName: string): Promise<boolean>;
+  /**
+   * After a purge: makes the store's own files let go of what was deleted, where this process can
+   * (the embedded store: VACUUM, a new WAL segment, CHECKPOINT; see embedded-forget.ts). Redis
+   * and PostgreSQL keep deleted values in their logs and backups on the operator's terms: the
+   * README's "Where data outlives a purge" says where and for how long.
+   */
+  forgetDeleted(): Promise<void>;
   /** The account state in this store (one instance per backend; closed with it). */
   accountStates(): AccountStateStore;
   close(): Promise<void>;
+}
+
+/**
+ * PostgreSQL refused a value itself (SQLSTATE class 22, data exception: 22P05 and 22021 for a
+ * NUL, 22P02 for invalid JSON text, 22001 for a string too long): the same value would be refused
+ * again, so it is the input's fault (a 4xx, a job not retried), never an outage. Values are made
+ * storable before they are stored (src/events/storable.ts); this is for what that does not foresee.
+ */
+export function isDataException(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
 }
 
 /** A password in a URL, as userinfo or as a libpq query parameter, never reaches a log line. */

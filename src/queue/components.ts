@@ -94,12 +94,13 @@ export const eventQueueComponent: Component = {
   },
 };
 
-/** Removes a purged user's failed and delayed jobs (src/queue/forget-user-jobs.ts). */
+/** Removes a purged user's failed and delayed jobs, then lets the store forget them (src/queue/forget-user-jobs.ts). */
 export const purgeComponent: Component = {
   name: 'purge',
   roles: WORKER_ROLES,
   start({ config, logger, use }) {
-    const forgetter = createUserJobForgetter(use('queues'), queueNames(config), logger.child({ component: 'purge' }));
+    const backend = use('backend');
+    const forgetter = createUserJobForgetter(use('queues'), queueNames(config), logger.child({ component: 'purge' }), () => backend.forgetDeleted());
     return { provides: { forgetter }, close: () => forgetter.close() };
   },
 };

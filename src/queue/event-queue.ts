@@ -1,13 +1,20 @@
 import type { WebhookEvent } from '../events/envelope.js';
-import { unavailable } from '../errors.js';
+import { toStorable } from '../events/storable.js';
+import { rejected, unavailable } from '../errors.js';
 import { within } from '../timeout.js';
 import { createAddBatcher } from './add-batcher.js';
-import type { JobQueue, QueueBackend } from './backend.js';
+import { isDataException, type JobQueue, type QueueBackend } from './backend.js';
 
 export interface EventQueueOptions {
   backend: QueueBackend;
   name: string;
   dedupeWindowSeconds: number;
+  /**
+   * How far in the future a provider accepts an event's signed time (MAX_CLOCK_SKEW_SECONDS). An
+   * event signed that far ahead is accepted until window + skew after it arrived (at that second
+   * included), so its dedupe key is kept a second longer: a replay at the end is still recognised.
+   */
+  clockSkewSeconds: number;
   failedRetentionSeconds: number;
   attempts: number;
   backoffMs: number;
@@ -71,12 +78,14 @@ export function createEventQueue(options: EventQueueOptions): EventQueue {
     add: (job) => confirmed(queue.add(job.name, job.data, job.opts)),
     addBulk: (jobs) => confirmed(queue.addBulk(jobs)),
     maxJobs: 500,
+    isolate: isDataException,
   });
   const add = (events: readonly WebhookEvent[], dedupe?: DedupeWindow): Promise<void> =>
     store(
       events.map((event) => ({
         name: event.type,
-        data: event,
+        // A NUL or a lone surrogate anywhere in the event becomes U+FFFD (events/storable.ts).
+        data: toStorable(event),
         opts: {
           jobId: event.id,
           // BullMQ's throttle-mode deduplication: the key is kept for the ttl, then forgotten,
@@ -84,7 +93,7 @@ export function createEventQueue(options: EventQueueOptions): EventQueue {
           // event is a duplicate of any event with its id inside the dedupe window.
           deduplication: dedupe
             ? { id: dedupe.key, ttl: dedupe.ttlSeconds * 1000 }
-            : { id: event.id, ttl: options.dedupeWindowSeconds * 1000 },
+            : { id: event.id, ttl: (options.dedupeWindowSeconds + options.clockSkewSeconds + 1) * 1000 },
         },
       })),
     );
@@ -96,6 +105,10 @@ export function createEventQueue(options: EventQueueOptions): EventQueue {
         await add(events, dedupe);
         everStored = true;
       } catch (error) {
+        if (isDataException(error)) {
+          // The store refused a value of this event: the same request would be refused again.
+          throw rejected('ERR_PAYLOAD_INVALID', 'the store cannot hold a value of this event', error);
+        }
         if (!everStored) {
           const broken = queue;
           queue = open();

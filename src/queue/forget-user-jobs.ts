@@ -12,9 +12,16 @@ import type { ReadQueues } from './read-queues.js';
  * than it can change the account any more, while a later one (a new link) is still worth a retry.
  * The purging event itself is kept: its delivery is how the application learns of the deletion.
  * Completed jobs are not kept at all, and jobs still waiting are removed when they complete.
- * It reads through the process's shared read-only Queues (src/queue/read-queues.ts).
+ * It reads through the process's shared read-only Queues (src/queue/read-queues.ts). Then
+ * `forgetDeleted` (the store's QueueBackend.forgetDeleted) makes the store's files let go of the
+ * deleted values, where the store allows.
  */
-export function createUserJobForgetter(queues: Pick<ReadQueues, 'read'>, queueNames: readonly string[], log: Logger) {
+export function createUserJobForgetter(
+  queues: Pick<ReadQueues, 'read'>,
+  queueNames: readonly string[],
+  log: Logger,
+  forgetDeleted: () => Promise<void> = async () => {},
+) {
   const inFlight = new Set<Promise<unknown>>();
   return {
     async forget({ provider, userId, deletedAt, eventId }: { provider: string; userId: string; deletedAt: Date; eventId?: string }): Promise<void> {
@@ -24,6 +31,7 @@ export function createUserJobForgetter(queues: Pick<ReadQueues, 'read'>, queueNa
           removed += await queues.read(name, (q) => forgetIn(q, { provider, userId, deletedAt, eventId }));
         }
         if (removed > 0) log.info({ provider, userId, removed }, 'failed and delayed jobs of a purged user removed');
+        await forgetDeleted();
       })();
       inFlight.add(work);
       try {

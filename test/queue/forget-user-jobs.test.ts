@@ -183,6 +183,7 @@ describe.each(BACKENDS)('forgetting a purged user\'s jobs on %s while two worker
       },
       createWorker: (...args) => backend.createWorker(...args),
       confirmStored: (queueName) => backend.confirmStored(queueName),
+      forgetDeleted: () => backend.forgetDeleted(),
       ping: () => backend.ping(),
       canWrite: (queueName) => backend.canWrite(queueName),
       accountStates: () => backend.accountStates(),

@@ -2,8 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { rejected, unavailable } from '../../errors.js';
 import type { Provider } from '../../events/envelope.js';
+import { storableText } from '../../events/storable.js';
+import { isDataException } from '../../queue/backend.js';
 import { toAccountState } from '../merge.js';
-import { PROVIDERS, type StoredAccount } from '../model.js';
+import { MAX_USER_ID_LENGTH, PROVIDERS, type StoredAccount } from '../model.js';
 import { checkSessionFacts, parseIssuedAt, type SessionCheck } from '../session-check.js';
 import type { AccountStateStore } from '../store.js';
 import { bearerAuth } from './bearer-auth.js';
@@ -26,7 +28,8 @@ export const ACCOUNT_ENDPOINTS = [
 export const MAX_BATCH = 100;
 
 const provider = z.enum(PROVIDERS as [Provider, ...Provider[]], { error: `provider must be one of ${PROVIDERS.join(', ')}` });
-const userId = z.string().min(1).max(256, 'userId is at most 256 characters');
+// As in events, a NUL or a lone surrogate is U+FFFD (events/storable.ts): the id names the same account.
+const userId = z.string().min(1).max(MAX_USER_ID_LENGTH, `userId is at most ${MAX_USER_ID_LENGTH} characters`).transform(storableText);
 const accountParams = z.object({ provider, userId });
 const issuedAt = z.union([z.string(), z.number()], { error: 'issuedAt must be an ISO 8601 date-time or epoch milliseconds' });
 const batchBody = z.object({
@@ -63,6 +66,8 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
     try {
       return await work();
     } catch (error) {
+      // A value the store refuses (PostgreSQL's data exceptions) is the request's fault, not an outage.
+      if (isDataException(error)) throw rejected('ERR_BAD_REQUEST', 'the store cannot look up this value', error);
       throw unavailable('ERR_STORE_UNAVAILABLE', 'the account state could not be read', options.retryAfterSeconds, error);
     }
   };

@@ -1,6 +1,9 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { AccountChange } from '../model.js';
+import { toStorable } from '../../events/storable.js';
+import { PermanentError } from '../../errors.js';
+import { isDataException } from '../../queue/backend.js';
 import { applyWithRetry, createLocalChangeHub, parseStoredAccount, type AccountStateStore, type CasStore } from '../store.js';
 
 /**
@@ -24,8 +27,11 @@ const CREATE = `CREATE TABLE IF NOT EXISTS public.account_states (
   updated_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (provider, user_id))`;
 
-/** PostgreSQL's jsonb cannot hold U+0000; a NUL in a reported value becomes U+FFFD instead of failing the job forever. */
-const toJsonb = (value: unknown) => JSON.stringify(value, (_key, item: unknown) => (typeof item === 'string' && item.includes('\0') ? item.replaceAll('\0', '\uFFFD') : item));
+/**
+ * PostgreSQL's jsonb cannot hold U+0000 or a lone surrogate, in a value or a key: each becomes
+ * U+FFFD (events/storable.ts; events arrive so already, this covers any other writer).
+ */
+const toJsonb = (value: unknown) => JSON.stringify(toStorable(value));
 
 export interface SqlAccountStoreOptions {
   pool: pg.Pool;
@@ -121,7 +127,15 @@ export function createSqlAccountStore(options: SqlAccountStoreOptions): AccountS
     }));
 
   return {
-    apply: (update) => applyWithRetry(cas, update),
+    async apply(update) {
+      try {
+        return await applyWithRetry(cas, update);
+      } catch (error) {
+        // The store refuses a value of this event: every retry would be refused alike.
+        if (isDataException(error)) throw new PermanentError('the account store cannot hold a value of this event', { cause: error });
+        throw error;
+      }
+    },
     async get(provider, userId) {
       await ensureTable();
       const { rows } = await pool.query<{ state: object }>('SELECT state FROM public.account_states WHERE provider = $1 AND user_id = $2', [provider, userId]);

@@ -48,6 +48,7 @@ export async function kakaoAccountStatusRoute(app: FastifyInstance, options: Kak
         audiences: config.audiences,
         algorithms: config.algorithms,
         maxAgeSeconds: config.maxAgeSeconds,
+        maxFutureSkewSeconds: config.maxFutureSkewSeconds,
         onMissingTyp: () => request.log.warn('SET has no typ header; accepted (Kakao\'s habit is unconfirmed)'),
       }),
     );

@@ -1,9 +1,10 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import lockfile from 'proper-lockfile';
 import { StartupError } from '../../errors.js';
+import { DIR_MODE, FILE_MODE } from './data-dir-modes.js';
 
 /**
  * One process at a time may open the embedded data directory: PGlite does not notice a second
@@ -28,7 +29,7 @@ export interface DataDirLockOptions {
 
 export async function lockDataDir(dataDir: string, options: DataDirLockOptions = {}): Promise<() => Promise<void>> {
   const staleMs = options.staleMs ?? 10_000;
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: DIR_MODE });
   const lockfilePath = join(dataDir, 'receiver.lock');
   const holderPath = join(dataDir, 'receiver.lock.holder.json'); // who holds it, for the message only
   // Long enough for a dead holder's lock to go stale, so a restart after a crash succeeds.
@@ -37,7 +38,10 @@ export async function lockDataDir(dataDir: string, options: DataDirLockOptions =
   for (;;) {
     try {
       const release = await lockfile.lock(dataDir, { lockfilePath, stale: staleMs, update: Math.floor(staleMs / 4), realpath: false });
-      writeFileSync(holderPath, JSON.stringify({ pid: process.pid, hostname: hostname(), since: new Date().toISOString() }));
+      // Owner-only like the rest of DATA_DIR; proper-lockfile makes its directory with the umask.
+      chmodSync(lockfilePath, DIR_MODE);
+      writeFileSync(holderPath, JSON.stringify({ pid: process.pid, hostname: hostname(), since: new Date().toISOString() }), { mode: FILE_MODE });
+      chmodSync(holderPath, FILE_MODE);
       return release;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { QueueBackend } from '../backend.js';
+import { createEmbeddedForget } from './embedded-forget.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { createPostgresQueueBackend } from './postgres-backend.js';
 
@@ -15,6 +16,12 @@ export interface EmbeddedBackendOptions {
 export async function createEmbeddedBackend(dataDir: string, log: Logger, options: EmbeddedBackendOptions = {}): Promise<QueueBackend> {
   const started = Date.now();
   const embedded = await startEmbeddedPostgres(dataDir);
+  if (embedded.loosenedEntries > 0) {
+    log.warn(
+      { dataDir: embedded.dataDir, entries: embedded.loosenedEntries },
+      'DATA_DIR was open to other users: its directories are now 0700 and its files 0600',
+    );
+  }
   log.info({ dataDir: embedded.dataDir, ms: Date.now() - started }, 'embedded queue store opened');
   try {
     return await createPostgresQueueBackend(
@@ -25,6 +32,7 @@ export async function createEmbeddedBackend(dataDir: string, log: Logger, option
       // Each BullMQ worker keeps one pool client for LISTEN as long as it runs: with fewer than
       // workers + 1 clients, the queries wait forever for a free one. Two left for queries.
       sharedPoolSize: (options.workers ?? 1) + 2,
+      forgetDeleted: createEmbeddedForget,
       onClose: () => embedded.close(),
     },
     log,

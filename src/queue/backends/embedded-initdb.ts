@@ -4,12 +4,14 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 /**
- * PostgreSQL's settings for the embedded store: PGlite's own defaults, with shared_buffers at
- * 16 MB instead of PostgreSQL's 128 MB. The embedded store holds a queue and the account state of
- * one service, and every buffer it touches stays resident in this process.
+ * PostgreSQL's settings for the embedded store: PGlite's own defaults, with
+ * - shared_buffers at 16 MB instead of PostgreSQL's 128 MB. The embedded store holds a queue and
+ *   the account state of one service, and every buffer it touches stays resident in this process;
+ * - wal_recycle off: a WAL segment no longer needed is deleted, not renamed for reuse with its old
+ *   contents, so the checkpoint after a purge (embedded-forget.ts) takes the purged values with it.
  */
 export function embeddedStartParams(defaults: readonly string[]): string[] {
-  return [...defaults, '-c', 'shared_buffers=16MB'];
+  return [...defaults, '-c', 'shared_buffers=16MB', '-c', 'wal_recycle=off'];
 }
 
 /**

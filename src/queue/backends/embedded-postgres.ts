@@ -1,10 +1,11 @@
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { PgTarget } from './postgres-backend.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { FILE_MODE, restrictDataDir } from './data-dir-modes.js';
 import { embeddedStartParams, initEmbeddedDatabase } from './embedded-initdb.js';
 import { embeddedTemplate } from './embedded-template.js';
 
@@ -17,6 +18,11 @@ export interface EmbeddedPostgres {
   /** pg connection settings that reach the embedded database. */
   connection: PgTarget;
   dataDir: string;
+  /**
+   * How many entries of an existing DATA_DIR other users could open (modes looser than 0700 for
+   * directories, 0600 for files) before this start tightened them; 0 for a new directory.
+   */
+  loosenedEntries: number;
   close(): Promise<void>;
 }
 
@@ -28,9 +34,13 @@ export async function startEmbeddedPostgres(dataDirOption: string): Promise<Embe
   const dataDir = resolve(dataDirOption);
   const release = await lockDataDir(dataDir);
   try {
+    // Only this user may open DATA_DIR (data-dir-modes.ts). Counted before this start adds files:
+    // what an earlier version, a restored backup or a hand-made directory left open to others.
+    const loosenedEntries = restrictDataDir(dataDir);
     const pgDataDir = join(dataDir, 'pglite');
     await initEmbeddedDatabase(pgDataDir, embeddedTemplate());
     const db = await PGlite.create({ dataDir: pgDataDir, startParams: embeddedStartParams(PGlite.defaultStartParams) });
+    restrictDataDir(dataDir); // a new database arrives from the template with loose modes
     // Every socket shares PGlite's one session, and the socket layer ignores the search_path
     // startup option, so the schema is set on the instance itself.
     await db.exec('CREATE SCHEMA IF NOT EXISTS bullmq; SET search_path TO bullmq, public;');
@@ -44,9 +54,11 @@ export async function startEmbeddedPostgres(dataDirOption: string): Promise<Embe
     // The default of one connection stalls BullMQ, which queries from several pooled clients.
     const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 64 });
     await server.start();
+    chmodSync(socketPath, FILE_MODE); // made with the process umask; its directory is 0700 anyway
 
     return {
       dataDir,
+      loosenedEntries,
       connection: { host: socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres' },
       async close() {
         await server.stop();

@@ -31,6 +31,8 @@ export interface PostgresBackendOptions {
    * database delivers NOTIFY back to the sender only, so there the worker must poll often.
    */
   drainDelaySeconds?: number;
+  /** Builds QueueBackend.forgetDeleted from a statement runner on the backend's pool; unset: it does nothing. */
+  forgetDeleted?: (run: (sql: string, timeoutMs: number) => Promise<unknown>) => () => Promise<void>;
   onClose?: () => Promise<void>;
 }
 
@@ -116,6 +118,7 @@ export async function createPostgresQueueBackend(options: PostgresBackendOptions
         return false;
       }
     },
+    forgetDeleted: options.forgetDeleted?.((sql, timeoutMs) => pool().query({ text: sql, query_timeout: timeoutMs } as pg.QueryConfig)) ?? (async () => {}),
     accountStates() {
       return (accounts ??= createSqlAccountStore({
         pool: pool(),

@@ -57,6 +57,8 @@ export function createRedisBackend(config: RedisConfig | string, log: Logger): Q
         return false;
       }
     },
+    // The AOF and RDB snapshots are the operator's (README: Where data outlives a purge).
+    async forgetDeleted() {},
     accountStates() {
       return (accounts ??= createRedisAccountStore({
         writer: workerConnection,
