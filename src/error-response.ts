@@ -1,6 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ReceiverError, type ErrorCode } from './errors.js';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The code of the error the request was answered with; null when it was not. */
+    failure: ErrorCode | null;
+  }
+}
+
 /**
  * The one place where errors become HTTP answers. 4xx answers say what was wrong; 5xx answers say
  * only that we failed (details go to the log), and always carry Retry-After so senders retry.
@@ -61,13 +68,29 @@ function causeForLog(cause: unknown): { cause?: { type: string; claim?: string }
   return { cause: { type: cause.name, ...(typeof claim === 'string' ? { claim } : {}) } };
 }
 
+/** What a store or the JWKS said when it failed us: its kind and the first line of its message. */
+function dependencyCause(cause: unknown): { cause?: { type: string; message: string } } {
+  if (!(cause instanceof Error)) return {};
+  return { cause: { type: cause.name, message: cause.message.split('\n', 1)[0]!.slice(0, 200) } };
+}
+
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown, format: ErrorBodyFormat = 'default') {
   const described = describeError(error);
   const { statusCode, code, retryAfter } = described;
   const message = statusCode >= 500 ? (statusCode === 503 ? 'temporarily unavailable, retry later' : 'internal error') : described.message;
 
-  if (statusCode >= 500) request.log.error({ err: error, code }, 'request failed on our side');
-  else request.log.warn({ code, reason: described.message, ...causeForLog((error as Error)?.cause) }, 'request refused');
+  request.failure = code;
+  if (statusCode === 503 && error instanceof ReceiverError) {
+    // An expected state (a store or the JWKS out of reach, shutting down, an unknown kid during
+    // the refetch cooldown) that the sender's retry resolves: one line at warn, no stack (ours
+    // would only point here), and what the dependency said. Anonymous traffic can cause some of
+    // these, so they must neither flood the log with stacks nor read as errors.
+    request.log.warn({ code, reason: described.message, ...dependencyCause(error.cause) }, 'request failed on our side; the sender retries');
+  } else if (statusCode >= 500) {
+    request.log.error({ err: error, code }, 'request failed on our side');
+  } else {
+    request.log.warn({ code, reason: described.message, ...causeForLog((error as Error)?.cause) }, 'request refused');
+  }
 
   if (retryAfter !== undefined && statusCode >= 500) reply.header('retry-after', String(retryAfter));
   const challenge = CHALLENGES[code];

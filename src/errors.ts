@@ -24,6 +24,10 @@ export type ErrorCode =
   | 'ERR_ADMIN_UNAUTHORIZED' // queue dashboard: missing or wrong HTTP Basic credentials (401)
   // Our side failed: the sender should retry later.
   | 'ERR_JWKS_UNAVAILABLE'
+  // A SET names a kid the cached JWKS lacks while its refetch cools down: Kakao after a rotation
+  // (it retries, and then the refetch finds the key) or anyone with a made-up kid. Answered 503
+  // like the rest of this group, but counted apart and not as a failure of the endpoint.
+  | 'ERR_JWKS_UNKNOWN_KID'
   | 'ERR_QUEUE_UNAVAILABLE'
   | 'ERR_STORE_UNAVAILABLE' // account API: the account state could not be read
   | 'ERR_SHUTTING_DOWN'

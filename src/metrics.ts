@@ -99,6 +99,12 @@ export function createMetrics() {
       labelNames: ['provider', 'type'] as const,
       registers: [registry],
     }),
+    unknownKid: new Counter({
+      name: 'webhook_unknown_signing_key_total',
+      help: 'SETs answered 503 because their kid is not in the cached JWKS while its refetch cools down: Kakao after a key rotation (it retries) or forged tokens. Not counted in webhook_last_failure_timestamp_seconds',
+      labelNames: ['endpoint'] as const,
+      registers: [registry],
+    }),
     unknownTypes: new Counter({
       name: 'webhook_unknown_event_types_total',
       help: 'Accepted events whose type this receiver does not know',

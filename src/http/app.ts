@@ -48,6 +48,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
   // Declared up front so every request object has the same shape (Fastify's advice for speed).
   app.decorateRequest('outcome', null);
+  app.decorateRequest('failure', null);
   // While closing, a request that still arrives on a kept-alive connection gets a 503 that tells
   // the sender to retry (and load balancers to drain). Every answer then closes its connection:
   // Node closes only the connections idle when close() starts, and a busy keep-alive one would
@@ -72,7 +73,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     if (endpoint?.startsWith('/webhooks/')) {
       deps.metrics.requests.inc({ endpoint, status: String(reply.statusCode) });
       deps.metrics.ackSeconds.observe({ endpoint }, reply.elapsedTime / 1000);
-      deps.metrics.observeAnswer(endpoint, reply.statusCode);
+      // Anyone can send a SET with a made-up kid: its 503 is counted apart and does not move the
+      // endpoint's last-failure time, which the "answering 5xx" alerts follow.
+      if (request.failure === 'ERR_JWKS_UNKNOWN_KID') deps.metrics.unknownKid.inc({ endpoint });
+      else deps.metrics.observeAnswer(endpoint, reply.statusCode);
     }
     done();
   });

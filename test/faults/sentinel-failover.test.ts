@@ -60,7 +60,7 @@ const TOPOLOGY_BOUND_MS = 45_000;
 const FOLLOW_BOUND_MS = 10_000;
 
 /** Warnings and errors logged per refused request or per failed attempt of a job: not counted as a flood. */
-const PER_REQUEST_OR_ATTEMPT = new Set(['request failed on our side', 'handler failed', 'handler failed; will retry']);
+const PER_REQUEST_OR_ATTEMPT = new Set(['request failed on our side', 'request failed on our side; the sender retries', 'handler failed', 'handler failed; will retry']);
 /** Generous: a switch is a handful of episodes (each one line when it starts), never one line per retry. */
 const MAX_EPISODE_LINES = 15;
 

@@ -108,7 +108,9 @@ export function createKeyResolver(options: JwksOptions, log: Logger, hooks: KeyR
       if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
     }
     if (fetched === undefined) {
-      if (remote.coolingDown) throw down('signing key not in the cached JWKS; refetch is cooling down');
+      if (remote.coolingDown) {
+        throw unavailable('ERR_JWKS_UNKNOWN_KID', 'signing key not in the cached JWKS; refetch is cooling down', retryAfter());
+      }
       fetched = await refetch();
     }
     if (!fetched) throw down('signing key not in the cached JWKS; the JWKS could not be fetched');
