@@ -49,6 +49,10 @@ const EnvSchema = z
     RETRY_AFTER_SECONDS: positiveInt.default(5),
     SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
     WEBHOOK_BODY_LIMIT: positiveInt.default(64 * 1024),
+    /** The whole request, headers and body, must arrive within this; the connection is closed otherwise. */
+    HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(10_000),
+    /** Connections the HTTP server holds at once; more are closed as they arrive. */
+    HTTP_MAX_CONNECTIONS: positiveInt.default(256),
 
     KAKAO_ISSUER: z.string().min(1).default('https://kauth.kakao.com'),
     KAKAO_JWKS_URI: httpUrl.default('https://kauth.kakao.com/.well-known/jwks.json'),
@@ -97,8 +101,12 @@ const EnvSchema = z
       ),
     /** Oldest `createdAt` accepted; 0 disables the bound. Logto has no other replay protection. */
     LOGTO_MAX_AGE_SECONDS: nonNegativeInt.default(600),
-    /** Organization.Membership.Updated can reach ~0.5 MB, past WEBHOOK_BODY_LIMIT. */
-    LOGTO_BODY_LIMIT: positiveInt.default(2 * 1024 * 1024),
+    /**
+     * Logto's largest payload is Organization.Membership.Updated: at most 4 lists of 5,000 ids
+     * (Logto caps the delta), about 0.5 MB. Twice that, and no more: every connection may hold a
+     * body this large until HTTP_REQUEST_TIMEOUT_MS before its signature can be checked.
+     */
+    LOGTO_BODY_LIMIT: positiveInt.default(1024 * 1024),
 
     ...accountsEnv,
     ...adminEnv,
@@ -154,7 +162,7 @@ export const MAX_CLOCK_SKEW_SECONDS = 60;
 
 function toConfig(env: Env) {
   return {
-    http: { port: env.PORT, host: env.HOST, bodyLimit: env.WEBHOOK_BODY_LIMIT },
+    http: { port: env.PORT, host: env.HOST, bodyLimit: env.WEBHOOK_BODY_LIMIT, requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS, maxConnections: env.HTTP_MAX_CONNECTIONS },
     logLevel: env.LOG_LEVEL,
     store: storeOf(env),
     queue: {

@@ -36,7 +36,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     logController: new OneLinePerRequest(),
     // Behind a load balancer: keep-alive longer than its idle timeout, bounded request time.
     keepAliveTimeout: 72_000,
-    requestTimeout: 10_000,
+    // A request, headers included, must arrive within HTTP_REQUEST_TIMEOUT_MS: Node's own limit
+    // on headers is 60 s, and it looks for expired requests every 30 s, so a client sending a
+    // large body slowly could hold its buffer for over a minute. Checked every second here.
+    requestTimeout: config.http.requestTimeoutMs,
+    http: { headersTimeout: config.http.requestTimeoutMs, connectionsCheckingInterval: 1000 },
     bodyLimit: config.http.bodyLimit,
     // Replaced by the hooks below, which also send Retry-After and close the connection.
     return503OnClosing: false,
@@ -45,6 +49,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     routerOptions: { maxParamLength: MAX_USER_ID_LENGTH },
     frameworkErrors: sendFrameworkError,
   });
+  // Every connection may hold a body up to the largest body limit until the request timeout:
+  // their number bounds that memory. Connections past it are closed as they arrive.
+  app.server.maxConnections = config.http.maxConnections;
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
   // Declared up front so every request object has the same shape (Fastify's advice for speed).
   app.decorateRequest('outcome', null);

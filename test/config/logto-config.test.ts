@@ -12,7 +12,7 @@ describe('Logto configuration', () => {
       signingKeys: ['newKey', 'oldKey'],
       maxAgeSeconds: 600,
       maxFutureSeconds: 60,
-      bodyLimit: 2 * 1024 * 1024,
+      bodyLimit: 1024 * 1024,
     });
   });
 
