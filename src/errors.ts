@@ -28,6 +28,9 @@ export type ErrorCode =
   // (it retries, and then the refetch finds the key) or anyone with a made-up kid. Answered 503
   // like the rest of this group, but counted apart and not as a failure of the endpoint.
   | 'ERR_JWKS_UNKNOWN_KID'
+  // More requests in flight on one connection than MAX_IN_FLIGHT_PER_SOCKET (pipelined, answers
+  // unread): the connection is closed. Also not counted as a failure of the endpoint.
+  | 'ERR_TOO_MANY_IN_FLIGHT'
   | 'ERR_QUEUE_UNAVAILABLE'
   | 'ERR_STORE_UNAVAILABLE' // account API: the account state could not be read
   | 'ERR_SHUTTING_DOWN'

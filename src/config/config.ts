@@ -53,6 +53,11 @@ const EnvSchema = z
     HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(10_000),
     /** Connections the HTTP server holds at once; more are closed as they arrive. */
     HTTP_MAX_CONNECTIONS: positiveInt.default(256),
+    /** Serve /metrics on this port only (on METRICS_HOST), not on PORT. */
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+    /** /metrics is rendered at most once per this many ms; scrapes meanwhile share the text. */
+    METRICS_CACHE_MS: z.coerce.number().int().min(0).default(1000),
 
     KAKAO_ISSUER: z.string().min(1).default('https://kauth.kakao.com'),
     KAKAO_JWKS_URI: httpUrl.default('https://kauth.kakao.com/.well-known/jwks.json'),
@@ -163,6 +168,7 @@ export const MAX_CLOCK_SKEW_SECONDS = 60;
 function toConfig(env: Env) {
   return {
     http: { port: env.PORT, host: env.HOST, bodyLimit: env.WEBHOOK_BODY_LIMIT, requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS, maxConnections: env.HTTP_MAX_CONNECTIONS },
+    metrics: { port: env.METRICS_PORT, host: env.METRICS_HOST, cacheMs: env.METRICS_CACHE_MS },
     logLevel: env.LOG_LEVEL,
     store: storeOf(env),
     queue: {

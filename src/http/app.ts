@@ -26,6 +26,9 @@ export interface App {
   endpoints: string[];
 }
 
+/** Requests one connection may have in flight at once ("a few": no sender we know pipelines). */
+export const MAX_IN_FLIGHT_PER_SOCKET = 8;
+
 /** Builds the HTTP app from the components' routes; never listens (src/http/components.ts does). */
 export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   const app = Fastify({
@@ -66,9 +69,29 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', (_request, _reply, done) => {
-    if (closing) done(unavailable('ERR_SHUTTING_DOWN', 'shutting down', config.queue.retryAfterSeconds));
-    else done();
+  // Requests in flight per connection. HTTP/1.1 lets a client pipeline requests without reading
+  // the answers: each answer then waits in memory until the ones before it are read, so one
+  // connection could make the process hold thousands. Past the limit the request is answered 503
+  // with Connection: close; a client that goes on regardless loses the connection.
+  const inFlight = new WeakMap<object, number>();
+  app.addHook('onRequest', (request, reply, done) => {
+    if (closing) return done(unavailable('ERR_SHUTTING_DOWN', 'shutting down', config.queue.retryAfterSeconds));
+    const socket = request.raw.socket;
+    const count = (inFlight.get(socket) ?? 0) + 1;
+    inFlight.set(socket, count);
+    reply.raw.once('close', () => inFlight.set(socket, (inFlight.get(socket) ?? 1) - 1));
+    if (count > MAX_IN_FLIGHT_PER_SOCKET * 2) {
+      // It ignored Connection: close: drop it, and this request with it, without a word (a log
+      // line per pipelined request would let one client fill the log).
+      socket.destroy();
+      reply.hijack();
+      return done();
+    }
+    if (count > MAX_IN_FLIGHT_PER_SOCKET) {
+      reply.header('connection', 'close');
+      return done(unavailable('ERR_TOO_MANY_IN_FLIGHT', `more than ${MAX_IN_FLIGHT_PER_SOCKET} requests in flight on one connection`, 1));
+    }
+    done();
   });
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
@@ -83,12 +106,18 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
       // Anyone can send a SET with a made-up kid: its 503 is counted apart and does not move the
       // endpoint's last-failure time, which the "answering 5xx" alerts follow.
       if (request.failure === 'ERR_JWKS_UNKNOWN_KID') deps.metrics.unknownKid.inc({ endpoint });
-      else deps.metrics.observeAnswer(endpoint, reply.statusCode);
+      else if (request.failure !== 'ERR_TOO_MANY_IN_FLIGHT') deps.metrics.observeAnswer(endpoint, reply.statusCode);
     }
     done();
   });
 
-  await app.register(healthRoutes, { metrics: deps.metrics, readiness: deps.readiness ?? [] });
+  await app.register(healthRoutes, {
+    metrics: deps.metrics,
+    readiness: deps.readiness ?? [],
+    metricsCacheMs: config.metrics.cacheMs,
+    // With METRICS_PORT, /metrics is served there only (src/http/metrics-server.ts).
+    serveMetrics: config.metrics.port === undefined,
+  });
   for (const routes of deps.routes ?? []) await app.register(routes.plugin);
   const endpoints = (deps.routes ?? []).flatMap((routes) => routes.endpoints);
   return { app, endpoints };

@@ -1,5 +1,7 @@
 import { ALL_ROLES, type Component } from '../composition/component.js';
 import { buildApp } from './app.js';
+import { listeningUrl } from './listening-url.js';
+import { startMetricsServer } from './metrics-server.js';
 import type { FastifyInstance } from 'fastify';
 
 declare module '../composition/component.js' {
@@ -19,8 +21,10 @@ export const httpComponent: Component = {
   async start({ config, role, logger, metrics, use, find, contributions }) {
     const { routes, readiness } = contributions();
     const { app, endpoints } = await buildApp(config, { logger, metrics, readiness, routes });
+    let metricsServer: FastifyInstance | undefined;
     try {
       await app.listen({ port: config.http.port, host: config.http.host });
+      metricsServer = await startMetricsServer(config, metrics);
     } catch (error) {
       await app.close();
       throw error;
@@ -48,6 +52,12 @@ export const httpComponent: Component = {
         ? `events are stored in ${backend.description}. For production, or to run receivers and workers as separate processes, set REDIS_URL=redis://... (recommended) or DATABASE_URL=postgres://...`
         : `events are stored in ${backend.description}`,
     );
-    return { provides: { app }, close: () => app.close() };
+    if (metricsServer) logger.info({ metricsUrl: listeningUrl(metricsServer.server).url }, 'metrics are served on their own port only');
+    return {
+      provides: { app },
+      async close() {
+        await Promise.all([app.close(), metricsServer?.close()]);
+      },
+    };
   },
 };
