@@ -4,6 +4,8 @@ import { sendError } from '../error-response.js';
 import { createSecretMatcher } from '../secret-match.js';
 import type { AdminConfig } from './config.js';
 
+type Credentials = Pick<AdminConfig, 'user' | 'password'>;
+
 
 /** The user id and password of `Authorization: Basic <base64(user:password)>` (RFC 7617), or undefined. */
 export function parseBasicCredentials(header: string | undefined): { user: string; password: string } | undefined {
@@ -20,7 +22,7 @@ export function parseBasicCredentials(header: string | undefined): { user: strin
  * equal length and both the user and the password are always compared, so the time taken tells
  * nothing about which part, or how much of it, matched.
  */
-export function basicCredentialsCheck(expected: AdminConfig): (header: string | undefined) => boolean {
+export function basicCredentialsCheck(expected: Credentials): (header: string | undefined) => boolean {
   const userMatches = createSecretMatcher([expected.user]);
   const passwordMatches = createSecretMatcher([expected.password]);
   return (header) => {
@@ -37,7 +39,7 @@ export function basicCredentialsCheck(expected: AdminConfig): (header: string | 
  * throwing, so the answer is the same whichever error handler the route's plugin installed
  * (Bull Board installs its own, which would turn the error into its own JSON).
  */
-export function basicAuth(expected: AdminConfig) {
+export function basicAuth(expected: Credentials) {
   const admits = basicCredentialsCheck(expected);
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (admits(request.headers.authorization)) return;

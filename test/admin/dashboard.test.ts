@@ -165,7 +165,8 @@ describe.each(BACKENDS)('queue dashboard, on %s', (kind) => {
   });
 
   it('reports what this store can show: paused jobs among the waiting, connected workers', async () => {
-    await start();
+    // Pausing is an action: the dashboard is read-only without ADMIN_ACTIONS.
+    await start({ ADMIN_USER, ADMIN_PASSWORD, ADMIN_ACTIONS: 'true' });
     const queues = async (status: string) => {
       const response = await admin(`/admin/queues/api/queues?activeQueue=${queueName}&status=${status}`);
       expect(response.status).toBe(200);
