@@ -1,8 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { rejected } from '../errors.js';
+import { ReceiverError, rejected } from '../errors.js';
 import { sendError } from '../error-response.js';
 import { createSecretMatcher } from '../secret-match.js';
 import type { AdminConfig } from './config.js';
+import { createLoginThrottle, type LoginThrottle } from './login-throttle.js';
 
 type Credentials = Pick<AdminConfig, 'user' | 'password'>;
 
@@ -38,11 +39,22 @@ export function basicCredentialsCheck(expected: Credentials): (header: string | 
  * else with 401 and `WWW-Authenticate: Basic realm="admin"`. It answers by itself rather than
  * throwing, so the answer is the same whichever error handler the route's plugin installed
  * (Bull Board installs its own, which would turn the error into its own JSON).
+ *
+ * Each wrong `Authorization` counts against the client's address (`request.ip`: the socket's
+ * peer, as the app trusts no proxy header); past the throttle's limit the address gets 429 with
+ * Retry-After, right credentials included, or a guesser would learn a hit from the status. A
+ * request without `Authorization` is a browser asking for the challenge, not a guess.
  */
-export function basicAuth(expected: Credentials) {
+export function basicAuth(expected: Credentials, throttle: LoginThrottle = createLoginThrottle()) {
   const admits = basicCredentialsCheck(expected);
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (admits(request.headers.authorization)) return;
+    const retryAfter = throttle.retryAfter(request.ip);
+    if (retryAfter > 0) {
+      return sendError(request, reply, new ReceiverError('ERR_ADMIN_THROTTLED', 429, 'too many failed logins from this address, retry later', { retryAfter }));
+    }
+    const { authorization } = request.headers;
+    if (admits(authorization)) return;
+    if (authorization !== undefined) throttle.fail(request.ip);
     return sendError(request, reply, rejected('ERR_ADMIN_UNAUTHORIZED', 'valid HTTP Basic credentials for the admin area are required', undefined, 401));
   };
 }
