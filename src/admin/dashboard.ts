@@ -7,7 +7,7 @@ import type { JobQueue } from '../queue/backend.js';
 import { createErrorEpisode } from '../error-episode.js';
 import { basicAuth } from './basic-auth.js';
 import type { AdminConfig } from './config.js';
-import { readOnly } from './guards.js';
+import { forbidFraming, readOnly } from './guards.js';
 
 import { ADMIN_DASHBOARD_PATH } from './paths.js';
 
@@ -33,7 +33,9 @@ export async function adminDashboard(app: FastifyInstance, options: AdminDashboa
   app.addHook('onResponse', async (_request, reply) => {
     if (reply.statusCode < 500) episode.ok();
   });
-  // The credentials first, then, unless ADMIN_ACTIONS is on, nothing but reading.
+  // In this order: every answer refuses framing, then the credentials (throttled per address),
+  // then, unless ADMIN_ACTIONS is on, nothing but reading.
+  app.addHook('onRequest', forbidFraming);
   app.addHook('onRequest', basicAuth(options.credentials));
   const { actions } = options.credentials;
   if (!actions) app.addHook('onRequest', readOnly);

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AdminConfig } from '../../src/admin/config.js';
 import { adminDashboard } from '../../src/admin/dashboard.js';
+import { ADMIN_LOGIN_MAX_FAILURES } from '../../src/admin/login-throttle.js';
 import { ADMIN_DASHBOARD_PATH } from '../../src/admin/paths.js';
 import type { JobQueue } from '../../src/queue/backend.js';
 import { DEFAULT_BACKEND, openTestBackend, type TestBackend } from '../helpers/backends.js';
@@ -11,7 +12,7 @@ import { userDataUpdated } from '../helpers/logto-signer.js';
 
 /**
  * What the dashboard refuses whoever holds its credentials (issue 20: it must not be a signing
- * oracle): changes unless ADMIN_ACTIONS is on. Bull Board itself, on one store, through app.inject.
+ * oracle): changes unless ADMIN_ACTIONS is on, and framing. Bull Board itself, on one store, through app.inject.
  */
 const CREDENTIALS = { user: 'ops', password: `pw-${randomUUID()}` };
 const AUTHORIZATION = `Basic ${Buffer.from(`${CREDENTIALS.user}:${CREDENTIALS.password}`).toString('base64')}`;
@@ -97,5 +98,29 @@ describe('queue dashboard actions', () => {
 
     const read = await server.inject({ url: `${ADMIN_DASHBOARD_PATH}/api/queues`, headers: { authorization: AUTHORIZATION } });
     expect(read.json().queues).toMatchObject([{ name, readOnlyMode: false }]);
+  });
+});
+
+describe('queue dashboard framing', () => {
+  it("answers every request, refused or not, with frame-ancestors 'none' and X-Frame-Options DENY", async () => {
+    const { server, name } = await start(false);
+    const basic = (password: string) => `Basic ${Buffer.from(`${CREDENTIALS.user}:${password}`).toString('base64')}`;
+    const answers = [
+      await server.inject({ url: ADMIN_DASHBOARD_PATH, headers: { authorization: AUTHORIZATION } }),
+      await server.inject({ url: `${ADMIN_DASHBOARD_PATH}/queue/${name}`, headers: { authorization: AUTHORIZATION } }),
+      await server.inject({ url: `${ADMIN_DASHBOARD_PATH}/static/images/logo.svg`, headers: { authorization: AUTHORIZATION } }),
+      await server.inject({ url: `${ADMIN_DASHBOARD_PATH}/api/queues`, headers: { authorization: AUTHORIZATION } }),
+      await server.inject({ url: `${ADMIN_DASHBOARD_PATH}/no-such-page`, headers: { authorization: AUTHORIZATION } }),
+      await server.inject({ method: 'PUT', url: `${ADMIN_DASHBOARD_PATH}/api/queues/${name}/pause`, headers: { authorization: AUTHORIZATION } }),
+      await server.inject({ url: ADMIN_DASHBOARD_PATH }),
+    ];
+    for (let i = 0; i < ADMIN_LOGIN_MAX_FAILURES + 1; i++) {
+      answers.push(await server.inject({ url: ADMIN_DASHBOARD_PATH, remoteAddress: '203.0.113.5', headers: { authorization: basic(`wrong-${i}`) } }));
+    }
+    expect(answers.map((answer) => answer.statusCode)).toEqual([200, 200, 200, 200, 404, 403, 401, ...Array(ADMIN_LOGIN_MAX_FAILURES).fill(401), 429]);
+    for (const answer of answers) {
+      expect(answer.headers['content-security-policy'], `${answer.statusCode}`).toBe("frame-ancestors 'none'");
+      expect(answer.headers['x-frame-options']).toBe('DENY');
+    }
   });
 });
