@@ -10,7 +10,7 @@ declare module 'fastify' {
 
 /**
  * The one place where errors become HTTP answers. 4xx answers say what was wrong; 5xx answers say
- * only that we failed (details go to the log), and always carry Retry-After so senders retry.
+ * only that we failed (details go to the log), and always carry Retry-After so senders retry; so does 429.
  */
 interface Described {
   statusCode: number;
@@ -92,7 +92,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: u
     request.log.warn({ code, reason: described.message, ...causeForLog((error as Error)?.cause) }, 'request refused');
   }
 
-  if (retryAfter !== undefined && statusCode >= 500) reply.header('retry-after', String(retryAfter));
+  if (retryAfter !== undefined && (statusCode >= 500 || statusCode === 429)) reply.header('retry-after', String(retryAfter));
   const challenge = CHALLENGES[code];
   if (challenge && statusCode === 401) reply.header('www-authenticate', challenge);
   reply.code(statusCode).header('content-language', 'en');

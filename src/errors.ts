@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'ERR_UNAUTHORIZED' // account API: missing or unknown bearer token (401)
   | 'ERR_ACCOUNT_NOT_FOUND' // account API: no event has named this user (404)
   | 'ERR_ADMIN_UNAUTHORIZED' // queue dashboard: missing or wrong HTTP Basic credentials (401)
+  | 'ERR_ADMIN_THROTTLED' // queue dashboard: too many failed logins from this address (429, Retry-After)
+  | 'ERR_ADMIN_READ_ONLY' // queue dashboard: a change while ADMIN_ACTIONS is off (403)
   // Our side failed: the sender should retry later.
   | 'ERR_JWKS_UNAVAILABLE'
   // A SET names a kid the cached JWKS lacks while its refetch cools down: Kakao after a rotation
@@ -38,7 +40,7 @@ export type ErrorCode =
 
 export interface ReceiverErrorOptions {
   cause?: unknown;
-  /** Seconds, sent as Retry-After with 503s. */
+  /** Seconds, sent as Retry-After with 503s and 429s. */
   retryAfter?: number;
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { booleanFlag } from '../config/env-helpers.js';
 
-/** Shortest ADMIN_PASSWORD accepted: the dashboard can retry, delete and add jobs. */
+/** Shortest ADMIN_PASSWORD accepted: it guards every event kept in the queues, and with ADMIN_ACTIONS the jobs themselves. */
 export const ADMIN_PASSWORD_MIN_LENGTH = 12;
 
 /** The queue dashboard's part of the environment schema (composed in src/config/config.ts). */
@@ -17,6 +18,12 @@ export const adminEnv = {
     .min(ADMIN_PASSWORD_MIN_LENGTH, `must be at least ${ADMIN_PASSWORD_MIN_LENGTH} characters`)
     .regex(/^[^\x00-\x1f\x7f]+$/, 'must not contain control characters')
     .optional(),
+  /**
+   * Whether the dashboard may change the queues (add, retry, promote, clean, remove, pause,
+   * obliterate, edit jobs). Off by default: an added `logto.User.Deleted` job purges a user, and
+   * a forwarding job reaches the application with our valid signature.
+   */
+  ADMIN_ACTIONS: booleanFlag.default(false),
 };
 
 type AdminEnv = { [K in keyof typeof adminEnv]?: z.output<(typeof adminEnv)[K]> };
@@ -44,11 +51,13 @@ export interface AdminConfig {
   /** HTTP Basic credentials of the queue dashboard. */
   user: string;
   password: string;
+  /** ADMIN_ACTIONS: false leaves the queues read-only through the dashboard. */
+  actions: boolean;
 }
 
 /** Present only when ADMIN_USER and ADMIN_PASSWORD are both set: the dashboard routes exist only then. */
 export function adminConfigOf(env: AdminEnv): AdminConfig | undefined {
   return env.ADMIN_USER !== undefined && env.ADMIN_PASSWORD !== undefined
-    ? { user: env.ADMIN_USER, password: env.ADMIN_PASSWORD }
+    ? { user: env.ADMIN_USER, password: env.ADMIN_PASSWORD, actions: env.ADMIN_ACTIONS ?? false }
     : undefined;
 }

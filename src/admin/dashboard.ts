@@ -7,6 +7,7 @@ import type { JobQueue } from '../queue/backend.js';
 import { createErrorEpisode } from '../error-episode.js';
 import { basicAuth } from './basic-auth.js';
 import type { AdminConfig } from './config.js';
+import { forbidFraming, readOnly } from './guards.js';
 
 import { ADMIN_DASHBOARD_PATH } from './paths.js';
 
@@ -17,7 +18,8 @@ export interface AdminDashboardOptions {
 }
 
 /**
- * Bull Board for the event queue and the forwarding targets' queues, behind HTTP Basic authentication. Register it with
+ * Bull Board for the event queue and the forwarding targets' queues, behind HTTP Basic authentication,
+ * read-only unless ADMIN_ACTIONS is on. Register it with
  * `{ prefix: ADMIN_DASHBOARD_PATH }`: this plugin is encapsulated, so its onRequest hook runs for
  * every route Bull Board adds under the prefix (the page, `/static/*` and `/api/*`), and for paths
  * under it that match no route, which answer 401 rather than telling a stranger what exists.
@@ -31,13 +33,19 @@ export async function adminDashboard(app: FastifyInstance, options: AdminDashboa
   app.addHook('onResponse', async (_request, reply) => {
     if (reply.statusCode < 500) episode.ok();
   });
+  // In this order: every answer refuses framing, then the credentials (throttled per address),
+  // then, unless ADMIN_ACTIONS is on, nothing but reading.
+  app.addHook('onRequest', forbidFraming);
   app.addHook('onRequest', basicAuth(options.credentials));
+  const { actions } = options.credentials;
+  if (!actions) app.addHook('onRequest', readOnly);
 
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(ADMIN_DASHBOARD_PATH);
   createBullBoard({
     // The Queue class is BullMQ's for every store; only its type parameters differ.
-    queues: queues.map((queue) => new BullMQAdapter(queue as unknown as Queue)),
+    // Read-only also hides the action buttons, so the page offers nothing that would be refused.
+    queues: queues.map((queue) => new BullMQAdapter(queue as unknown as Queue, { readOnlyMode: !actions })),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'Webhook events', hideDocsLink: true } },
   });

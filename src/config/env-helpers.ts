@@ -11,3 +11,8 @@ export const list = (value: string) =>
 
 export const positiveInt = z.coerce.number().int().positive();
 export const nonNegativeInt = z.coerce.number().int().nonnegative();
+
+/** `true`/`1` or `false`/`0`; anything else is a mistake worth reporting rather than reading as false. */
+export const booleanFlag = z
+  .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+  .transform((value) => value === 'true' || value === '1');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { list, positiveInt } from '../config/env-helpers.js';
+import { booleanFlag, list, positiveInt } from '../config/env-helpers.js';
 import { compileEventFilter, EVENT_FILTER_HINT } from './event-filter.js';
 
 /**
@@ -86,10 +86,6 @@ const targetsJson = z
         }
       }),
   );
-
-const booleanFlag = z
-  .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
-  .transform((value) => value === 'true' || value === '1');
 
 export const forwardingEnv = {
   /** One target: where every event (or those FORWARD_EVENTS names) is POSTed as a Standard Webhook. */

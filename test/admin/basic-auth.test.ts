@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { basicAuth, basicCredentialsCheck, parseBasicCredentials } from '../../src/admin/basic-auth.js';
+import { ADMIN_LOGIN_MAX_FAILURES } from '../../src/admin/login-throttle.js';
 
 // Counts the constant-time comparisons; behaves exactly like the real one.
 vi.mock('node:crypto', async (importOriginal) => {
@@ -109,5 +110,49 @@ describe('basicAuth hook', () => {
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ ok: true });
     expect(response.headers['www-authenticate']).toBeUndefined();
+  });
+});
+
+describe('basicAuth hook, throttled per address', () => {
+  let app: FastifyInstance | undefined;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  async function start() {
+    const server = Fastify({ loggerInstance: pino({ level: 'silent' }) as FastifyBaseLogger });
+    app = server;
+    server.addHook('onRequest', basicAuth(ADMIN));
+    server.get('/admin', async () => ({ ok: true }));
+    return server;
+  }
+  const attempt = (server: FastifyInstance, remoteAddress: string, authorization?: string) =>
+    server.inject({ url: '/admin', remoteAddress, headers: authorization ? { authorization } : {} });
+
+  it(`answers 429 with Retry-After after ${ADMIN_LOGIN_MAX_FAILURES} wrong logins from one address, even to the right credentials; other addresses go on`, async () => {
+    const server = await start();
+    for (let i = 0; i < ADMIN_LOGIN_MAX_FAILURES; i++) {
+      expect((await attempt(server, '198.51.100.7', basic(`ops:wrong-${i}`))).statusCode).toBe(401);
+    }
+    for (const authorization of [basic('ops:wrong-again'), basic('ops:correct-horse-battery')]) {
+      const refused = await attempt(server, '198.51.100.7', authorization);
+      expect(refused.statusCode).toBe(429);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
+      expect(refused.json()).toEqual({ error: 'ERR_ADMIN_THROTTLED', message: 'too many failed logins from this address, retry later' });
+    }
+    expect((await attempt(server, '198.51.100.8', basic('ops:correct-horse-battery'))).statusCode).toBe(200);
+    expect((await attempt(server, '198.51.100.8', basic('ops:wrong'))).statusCode).toBe(401);
+  });
+
+  it('counts neither successful logins nor requests without Authorization (the browser asking for the challenge)', async () => {
+    const server = await start();
+    for (let i = 0; i < 3 * ADMIN_LOGIN_MAX_FAILURES; i++) {
+      expect((await attempt(server, '198.51.100.9', basic('ops:correct-horse-battery'))).statusCode).toBe(200);
+      expect((await attempt(server, '198.51.100.9')).statusCode).toBe(401);
+    }
+    for (let i = 0; i < ADMIN_LOGIN_MAX_FAILURES - 1; i++) await attempt(server, '198.51.100.9', basic('ops:wrong'));
+    expect((await attempt(server, '198.51.100.9', basic('ops:correct-horse-battery'))).statusCode).toBe(200);
   });
 });

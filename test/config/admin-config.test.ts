@@ -20,12 +20,21 @@ describe('queue dashboard configuration', () => {
   });
 
   it('holds both credentials when both are set', () => {
-    expect(loadConfig({ ADMIN_USER: 'ops', ADMIN_PASSWORD: PASSWORD }).admin).toEqual({ user: 'ops', password: PASSWORD });
+    expect(loadConfig({ ADMIN_USER: 'ops', ADMIN_PASSWORD: PASSWORD }).admin).toEqual({ user: 'ops', password: PASSWORD, actions: false });
     // Exactly 12 characters is enough; a colon is allowed in the password (only the user ends at one).
-    expect(loadConfig({ ADMIN_USER: 'ops', ADMIN_PASSWORD: 'abc:def:ghij' }).admin).toEqual({ user: 'ops', password: 'abc:def:ghij' });
+    expect(loadConfig({ ADMIN_USER: 'ops', ADMIN_PASSWORD: 'abc:def:ghij' }).admin).toEqual({ user: 'ops', password: 'abc:def:ghij', actions: false });
+  });
+
+  it('is read-only unless ADMIN_ACTIONS is true (or 1)', () => {
+    const admin = (ADMIN_ACTIONS?: string) => loadConfig({ ADMIN_USER: 'ops', ADMIN_PASSWORD: PASSWORD, ...(ADMIN_ACTIONS === undefined ? {} : { ADMIN_ACTIONS }) }).admin;
+    expect(admin()?.actions).toBe(false);
+    expect(admin('false')?.actions).toBe(false);
+    expect(admin('true')?.actions).toBe(true);
+    expect(admin('1')?.actions).toBe(true);
   });
 
   it.each([
+    ['ADMIN_ACTIONS that is not a boolean', { ADMIN_USER: 'ops', ADMIN_PASSWORD: PASSWORD, ADMIN_ACTIONS: 'yes' }, /^ADMIN_ACTIONS: must be true or false$/],
     ['ADMIN_USER without ADMIN_PASSWORD', { ADMIN_USER: 'ops' }, /^ADMIN_PASSWORD: is required when ADMIN_USER is set/],
     ['ADMIN_PASSWORD without ADMIN_USER', { ADMIN_PASSWORD: PASSWORD }, /^ADMIN_USER: is required when ADMIN_PASSWORD is set/],
     ['ADMIN_USER with an empty ADMIN_PASSWORD', { ADMIN_USER: 'ops', ADMIN_PASSWORD: '' }, /^ADMIN_PASSWORD: is required/],
