@@ -4,7 +4,8 @@ import { ConfigError, loadConfig } from '../../src/config/config.js';
 describe('loadConfig', () => {
   it('has the documented defaults, and no Kakao endpoint without KAKAO_AUDIENCE', () => {
     const config = loadConfig({});
-    expect(config.http).toEqual({ port: 3000, host: '0.0.0.0', bodyLimit: 64 * 1024 });
+    expect(config.http).toEqual({ port: 3000, host: '0.0.0.0', bodyLimit: 64 * 1024, requestTimeoutMs: 10_000, maxConnections: 256 });
+    expect(config.metrics).toEqual({ port: undefined, host: '127.0.0.1', cacheMs: 1000 });
     expect(config.store).toEqual({ kind: 'embedded', dataDir: './data' });
     expect(config.queue.name).toBe('webhook-events');
     expect(config.queue.dedupeWindowSeconds).toBe(7 * 24 * 3600);

@@ -28,9 +28,9 @@ describe.each(BACKENDS)('event worker on %s', (kind) => {
   let worker: Worker;
   let inspect: JobQueue;
 
-  async function start(registry: HandlerRegistry, env: Record<string, string> = {}) {
+  async function start(registry: HandlerRegistry, env: Record<string, string> = {}, queueOptions: { clockSkewSeconds?: number } = {}) {
     config = testConfig({ ...store().env, ...env });
-    queue = createEventQueue({ backend: store().backend, ...config.queue });
+    queue = createEventQueue({ backend: store().backend, ...config.queue, ...queueOptions });
     worker = createEventWorker({ backend: store().backend, name: config.queue.name, registry, log, concurrency: 2 }) as unknown as Worker;
     void worker.run();
     inspect = store().backend.createQueue(config.queue.name, {});
@@ -111,10 +111,12 @@ describe.each(BACKENDS)('event worker on %s', (kind) => {
     const registry = createHandlerRegistry();
     let calls = 0;
     registry.on('kakao.user-unlinked', () => void (calls += 1));
-    await start(registry, { DEDUPE_WINDOW_SECONDS: '1', LOGTO_MAX_AGE_SECONDS: '1' });
+    // The key lives the window + the accepted clock skew + 1 s (test/queue/dedupe-skew.test.ts);
+    // with no skew, 2 s here.
+    await start(registry, { DEDUPE_WINDOW_SECONDS: '1', LOGTO_MAX_AGE_SECONDS: '1' }, { clockSkewSeconds: 0 });
     await queue.enqueue([event('kakao-dedupe-window-1')]);
     await waitFor(() => calls === 1, { what: 'the handler' });
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    await new Promise((resolve) => setTimeout(resolve, 2200));
     await queue.enqueue([event('kakao-dedupe-window-1')]);
     await waitFor(() => calls === 2, { what: 'the delivery after the window' });
   });
