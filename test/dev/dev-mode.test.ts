@@ -23,7 +23,8 @@ describe('development mode', () => {
     expect(dev.config.kakaoAdmin).toMatchObject({ adminKeys: [dev.secrets.secrets.kakao.adminKey], appIds: [dev.secrets.secrets.kakao.appId] });
     expect(dev.config.logto?.signingKeys).toEqual([dev.secrets.secrets.logto.signingKey]);
     expect(dev.config.accounts.apiTokens).toEqual([dev.secrets.secrets.accountApiToken]);
-    expect(dev.config.admin).toEqual(dev.secrets.secrets.dashboard);
+    // Read-only in development too: ADMIN_ACTIONS=true turns the dashboard's actions on.
+    expect(dev.config.admin).toEqual({ ...dev.secrets.secrets.dashboard, actions: false });
     // Loopback unless HOST says otherwise.
     expect(dev.config.http.host).toBe('127.0.0.1');
     expect(dev.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
