@@ -2,7 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ReadinessCheck, Routes } from '../composition/component.js';
 import type { Config } from '../config/config.js';
-import { unavailable } from '../errors.js';
+import { unavailable, type ErrorCode } from '../errors.js';
 import { MAX_USER_ID_LENGTH } from '../accounts/model.js';
 import { sendError } from '../error-response.js';
 import { sendFrameworkError } from './framework-errors.js';
@@ -25,6 +25,9 @@ export interface App {
   /** "METHOD path" of every webhook and account endpoint this app serves, for the start-up log. */
   endpoints: string[];
 }
+
+/** 503s a stranger can provoke at will: they say nothing about whether the endpoint works. */
+const CAUSED_BY_ANYONE: ReadonlySet<ErrorCode> = new Set(['ERR_JWKS_UNKNOWN_KID', 'ERR_TOO_MANY_IN_FLIGHT']);
 
 /** Requests one connection may have in flight at once ("a few": no sender we know pipelines). */
 export const MAX_IN_FLIGHT_PER_SOCKET = 8;
@@ -103,10 +106,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     if (endpoint?.startsWith('/webhooks/')) {
       deps.metrics.requests.inc({ endpoint, status: String(reply.statusCode) });
       deps.metrics.ackSeconds.observe({ endpoint }, reply.elapsedTime / 1000);
-      // Anyone can send a SET with a made-up kid: its 503 is counted apart and does not move the
-      // endpoint's last-failure time, which the "answering 5xx" alerts follow.
+      // A 503 that anyone can cause does not move the endpoint's last-failure time, which the
+      // "answering 5xx" alerts follow; one with a made-up kid is counted apart.
       if (request.failure === 'ERR_JWKS_UNKNOWN_KID') deps.metrics.unknownKid.inc({ endpoint });
-      else if (request.failure !== 'ERR_TOO_MANY_IN_FLIGHT') deps.metrics.observeAnswer(endpoint, reply.statusCode);
+      if (!request.failure || !CAUSED_BY_ANYONE.has(request.failure)) deps.metrics.observeAnswer(endpoint, reply.statusCode);
     }
     done();
   });

@@ -73,17 +73,22 @@ describe('basicCredentialsCheck', () => {
   });
 });
 
-describe('basicAuth hook', () => {
+/** A Fastify instance with a silent logger for each test, closed after it. */
+function useSilentServer(): () => FastifyInstance {
   let app: FastifyInstance | undefined;
   afterEach(async () => {
     await app?.close();
     app = undefined;
   });
+  return () => (app = Fastify({ loggerInstance: pino({ level: 'silent' }) as FastifyBaseLogger }));
+}
+
+describe('basicAuth hook', () => {
+  const silentServer = useSilentServer();
 
   /** A route inside a plugin with its own error handler, the way Bull Board registers its routes. */
   async function start() {
-    const server = Fastify({ loggerInstance: pino({ level: 'silent' }) as FastifyBaseLogger });
-    app = server;
+    const server = silentServer();
     await server.register(async (scope) => {
       scope.addHook('onRequest', basicAuth(ADMIN));
       await scope.register(async (inner) => {
@@ -114,15 +119,10 @@ describe('basicAuth hook', () => {
 });
 
 describe('basicAuth hook, throttled per address', () => {
-  let app: FastifyInstance | undefined;
-  afterEach(async () => {
-    await app?.close();
-    app = undefined;
-  });
+  const silentServer = useSilentServer();
 
   async function start() {
-    const server = Fastify({ loggerInstance: pino({ level: 'silent' }) as FastifyBaseLogger });
-    app = server;
+    const server = silentServer();
     server.addHook('onRequest', basicAuth(ADMIN));
     server.get('/admin', async () => ({ ok: true }));
     return server;
