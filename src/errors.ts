@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'ERR_ADMIN_UNAUTHORIZED' // queue dashboard: missing or wrong HTTP Basic credentials (401)
   | 'ERR_ADMIN_THROTTLED' // queue dashboard: too many failed logins from this address (429, Retry-After)
   | 'ERR_ADMIN_READ_ONLY' // queue dashboard: a change while ADMIN_ACTIONS is off (403)
+  | 'ERR_TOO_MANY_STREAMS' // change feed: the token or the process holds its most streams (429, Retry-After)
   // Our side failed: the sender should retry later.
   | 'ERR_JWKS_UNAVAILABLE'
   // A SET names a kid the cached JWKS lacks while its refetch cools down: Kakao after a rotation

@@ -5,10 +5,16 @@ import { ACCOUNT_ENDPOINTS, accountRoutes } from './http/routes.js';
 export const accountApiComponent: Component = {
   name: 'account-api',
   roles: ALL_ROLES,
-  start({ config, use }) {
+  start({ config, use, metrics }) {
     if (config.accounts.apiTokens.length === 0) return;
     const store = use('backend').accountStates();
-    const options = { store, tokens: config.accounts.apiTokens, retryAfterSeconds: config.queue.retryAfterSeconds };
+    const options = {
+      store,
+      tokens: config.accounts.apiTokens,
+      retryAfterSeconds: config.queue.retryAfterSeconds,
+      changeFeed: config.accounts.changeFeed,
+      registry: metrics.registry,
+    };
     return { routes: { plugin: (app) => accountRoutes(app, options), endpoints: ACCOUNT_ENDPOINTS } };
   },
 };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { accountsConfigOf, accountsEnv } from '../accounts/config.js';
+import { accountsConfigOf, accountsEnv, accountsEnvCheck } from '../accounts/config.js';
 import { adminConfigOf, adminEnv, adminEnvCheck } from '../admin/config.js';
 import { forwardingConfigOf, forwardingEnv, forwardingEnvCheck } from '../forwarding/config.js';
 import { handlersConfigOf, handlersEnv } from '../handlers/config.js';
@@ -119,6 +119,7 @@ const EnvSchema = z
     ...forwardingEnv,
     ...redisEnv,
   })
+  .superRefine(...accountsEnvCheck)
   .superRefine(...adminEnvCheck)
   .superRefine(...forwardingEnvCheck)
   .superRefine(...redisEnvCheck)

@@ -8,6 +8,7 @@ import { registerBuiltInHandlers } from '../../src/handlers/built-in.js';
 import { createHandlerRegistry } from '../../src/handlers/registry.js';
 import { BACKENDS } from '../helpers/backends.js';
 import { useTestBackend } from '../helpers/receiver.js';
+import { testConfig } from '../helpers/test-config.js';
 
 const log = pino({ level: 'silent' });
 
@@ -47,7 +48,7 @@ describe.each(BACKENDS)('built-in handlers on %s', (kind) => {
       async close() {},
     };
     const registry = createHandlerRegistry();
-    registerBuiltInHandlers(registry, { config: { apiTokens: [], builtInHandlers: ['account-state'] }, store: store().backend.accountStates(), forwarder });
+    registerBuiltInHandlers(registry, { config: { ...testConfig().accounts, builtInHandlers: ['account-state'] }, store: store().backend.accountStates(), forwarder });
     const userId = `u-${randomUUID().slice(0, 8)}`;
     const event = suspension(userId);
     const context = (attempt: number) => ({ log, attempt, maxAttempts: 3, signal: new AbortController().signal });

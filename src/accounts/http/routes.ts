@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { rejected, unavailable } from '../../errors.js';
 import type { Provider } from '../../events/envelope.js';
 import { storableText } from '../../events/storable.js';
 import { isDataException } from '../../queue/backend.js';
+import type { AccountsConfig } from '../config.js';
 import { toAccountState } from '../merge.js';
 import { MAX_USER_ID_LENGTH, PROVIDERS, type StoredAccount } from '../model.js';
 import { checkSessionFacts, parseIssuedAt, type SessionCheck } from '../session-check.js';
@@ -15,6 +17,9 @@ export interface AccountRoutesOptions {
   store: AccountStateStore;
   tokens: readonly string[];
   retryAfterSeconds: number;
+  changeFeed: AccountsConfig['changeFeed'];
+  /** Where the change feed registers its metrics. */
+  registry: Registry;
 }
 
 export const ACCOUNT_ENDPOINTS = [
@@ -93,5 +98,5 @@ export async function accountRoutes(app: FastifyInstance, options: AccountRoutes
     return { results: stored.map((account, index) => checkSessionFacts(factsOf(account), times[index]!)) };
   });
 
-  await app.register(changeStreamRoute, { store, retryAfterSeconds: options.retryAfterSeconds });
+  await app.register(changeStreamRoute, { store, retryAfterSeconds: options.retryAfterSeconds, limits: options.changeFeed, registry: options.registry });
 }
