@@ -14,7 +14,7 @@ import { ROOT, run } from './packed-project.js';
 
 /**
  * The account client as its own package (packages/account-client), as an application gets it:
- * `npm pack ./packages/account-client` (whose `prepare` builds it), the tarball installed into a
+ * `npm pack ./packages/account-client` (whose `prepack` builds it), the tarball installed into a
  * project outside this repository with its one dependency and nothing of the server's, imported
  * by name in a Node process of its own, against the running service.
  */
@@ -45,7 +45,7 @@ let files: string[];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'account-client-package-'));
-  // With scripts: the package's `prepare` builds it, as for anyone who packs it from a clone.
+  // With scripts: the package's `prepack` builds it, as for anyone who packs it from a clone.
   // --silent keeps the scripts' banners off stdout, which is then the JSON alone.
   const output = await run('npm', ['pack', './packages/account-client', '--json', '--silent', '--pack-destination', dir], ROOT);
   const [packed] = JSON.parse(output) as [{ filename: string; files: { path: string }[] }];
