@@ -9,6 +9,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The build also compiles the account client's package (from src/); it stays in this stage.
+COPY packages/account-client ./packages/account-client
 RUN npm run build
 
 # Stage 2: production dependencies only. `prepare` (the build) is removed first: it needs the dev

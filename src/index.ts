@@ -2,7 +2,8 @@
  * The package's main entry (`import { startReceiver } from 'kakao-logto-webhook-receiver'`): start
  * the service from your own code with your handlers, and the types to write them. The account API
  * client lives apart, at `kakao-logto-webhook-receiver/client`, so applications that only query
- * account state load none of the server.
+ * account state load none of the server; the package `kakao-logto-account-client`
+ * (packages/account-client) is the same client, installed without the server's dependencies.
  */
 export { startReceiver, type Receiver, type ReceiverOptions } from './start-receiver.js';
 export { defineHandlers, type RegisterHandlers } from './handlers/define-handlers.js';

@@ -45,8 +45,9 @@ export async function run(command: string, args: string[], cwd: string, timeoutM
 export async function packAndInstall(): Promise<PackedProject> {
   const dir = mkdtempSync(join(tmpdir(), 'receiver-package-'));
   try {
-    await run('npm', ['run', 'build'], ROOT);
-    // --ignore-scripts: the build above is what `prepare` would run.
+    // The server's build alone: the account client's package is packed (and built) by its own test.
+    await run('npm', ['run', 'build:server'], ROOT);
+    // --ignore-scripts: `prepare` would build again; the server's build above is all this package ships.
     const dryRun = JSON.parse(await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], ROOT)) as [{ files: PackedFile[] }];
     const [packed] = JSON.parse(await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], ROOT)) as [{ filename: string }];
     const tarball = join(dir, packed.filename);

@@ -1,6 +1,8 @@
 /**
- * The account API client for applications (package export `./client`). Nothing here imports the
- * server: an application can depend on this without fastify, BullMQ or a database driver.
+ * The account API client for applications: the export `./client` of this package, and the entry
+ * point of the package `kakao-logto-account-client` (packages/account-client), compiled from these
+ * files. Nothing here imports the server: an application can depend on it without fastify, BullMQ
+ * or a database driver, and that package's only dependency is eventsource-parser.
  */
 export {
   createAccountClient,
