@@ -12,7 +12,7 @@ export class AccountClientError extends Error {
     /** The server's `error` code (`ERR_UNAUTHORIZED`, ...), `ERR_NETWORK`, `ERR_TIMEOUT` or `HTTP_<status>`. */
     readonly code: string,
     message: string,
-    /** Seconds, from a 503's Retry-After. */
+    /** Seconds, from the Retry-After of a 503 or a 429. */
     readonly retryAfterSeconds?: number,
     options?: { cause?: unknown },
   ) {

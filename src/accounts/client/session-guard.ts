@@ -7,7 +7,7 @@ import { AccountClientError } from './errors.js';
 export type SessionGuardOptions = ({ client: AccountClient } | AccountClientOptions) & {
   /** Users kept; beyond this the least recently used is dropped. Default 100000. */
   maxEntries?: number;
-  /** Wait before reconnecting a feed that ended. Default 1000. */
+  /** Wait before reconnecting a feed that ended. Default 1000; longer when a refusal's Retry-After asks. */
   reconnectDelayMs?: number;
 };
 
@@ -112,15 +112,20 @@ export function createSessionGuard(options: SessionGuardOptions): SessionGuard {
   const running = (async () => {
     while (!closed) {
       feed = new AbortController();
+      let delayMs = reconnectDelayMs;
       try {
         await client.subscribeChanges({ onReady, onChange, onDisconnect: drop }, feed.signal);
       } catch (error) {
         refuseWaiters(error);
+        // A refusal that says when to come back (429: the token holds its most streams; 503) is
+        // obeyed, or every guard of an application would knock once per reconnectDelayMs.
+        const retryAfterSeconds = error instanceof AccountClientError ? error.retryAfterSeconds : undefined;
+        if (retryAfterSeconds !== undefined) delayMs = Math.max(delayMs, retryAfterSeconds * 1000);
       }
       drop();
       if (closed) break;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, reconnectDelayMs);
+        const timer = setTimeout(resolve, delayMs);
         wakeUp = () => {
           clearTimeout(timer);
           resolve();

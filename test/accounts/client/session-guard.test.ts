@@ -1,9 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mergeFacts, UNKNOWN_USER, type CachedFacts } from '../../../src/accounts/client/cached-facts.js';
 import { AccountClientError, createAccountClient, createSessionGuard, type AccountChange, type SessionGuard, type SessionGuardOptions } from '../../../src/accounts/client/index.js';
 import { BACKENDS } from '../../helpers/backends.js';
 import { useTestBackend } from '../../helpers/receiver.js';
 import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
+import { testConfig } from '../../helpers/test-config.js';
 import { waitFor } from '../../helpers/wait-for.js';
 import { countingFetch, interruptStoreFeed, newUserId, passwordReset, postLogtoEvent, profileUpdate, suspension, TOKEN, useAccountService } from './fixture.js';
 
@@ -212,6 +214,42 @@ describe.each(BACKENDS)('session guard against the running service, on %s', (kin
     await guard.check(session(b));
     expect(counted.about(b)).toHaveLength(2); // read again once evicted
     expect(counted.about(a)).toHaveLength(1);
+  });
+
+  it("waits as long as a refusal's Retry-After asks before reconnecting, and checks through the API meanwhile", async () => {
+    // The token's every stream is taken, so the guard's feed is refused: 429 with Retry-After.
+    const held = new AbortController();
+    cleanup.push(async () => {
+      held.abort();
+      // The next test may open streams: wait until the server has given the slots back.
+      await waitFor(async () => {
+        const probe = new AbortController();
+        const { status } = await fetch(`${service().baseUrl}/v1/accounts/changes`, { headers, signal: probe.signal });
+        probe.abort();
+        return status === 200;
+      }, { what: 'the held streams to be released' });
+    });
+    const headers = { authorization: `Bearer ${TOKEN}` };
+    const perToken = testConfig().accounts.changeFeed.maxStreamsPerToken;
+    for (let i = 0; i < perToken; i += 1) {
+      expect((await fetch(`${service().baseUrl}/v1/accounts/changes`, { headers, signal: held.signal })).status).toBe(200);
+    }
+    const refused = await fetch(`${service().baseUrl}/v1/accounts/changes`, { headers });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+
+    const counted = countingFetch();
+    const guard = createSessionGuard({ baseUrl: service().baseUrl, token: TOKEN, fetch: counted.fetch, reconnectDelayMs: 10 });
+    cleanup.push(() => guard.close());
+    const feedRequests = () => counted.calls.filter((call) => call.endsWith('/v1/accounts/changes')).length;
+    await waitFor(() => feedRequests() === 1, { what: 'the first feed request' });
+    const userId = newUserId();
+    expect(await guard.check(session(userId))).toMatchObject({ allowed: true });
+    expect(counted.about(userId)).toHaveLength(1);
+    // With reconnectDelayMs alone it would have asked some 30 times by now.
+    await sleep(300);
+    expect(feedRequests()).toBe(1);
+    expect(guard.stats().connected).toBe(false);
   });
 
   it('ready() rejects a wrong token; a closed guard refuses checks', async () => {
