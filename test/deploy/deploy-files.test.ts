@@ -189,3 +189,30 @@ describe('installing', () => {
     for (const line of dockerInstalls) expect(line).not.toMatch(/\|\||npm (install|i)\b/);
   });
 });
+
+describe('README.md, Deploying and Going to production', () => {
+  const readme = read('README.md');
+  const section = (title: string) => {
+    const start = readme.indexOf(`\n## ${title}\n`);
+    expect(start, title).toBeGreaterThan(0);
+    return readme.slice(start, readme.indexOf('\n## ', start + 1));
+  };
+  const caddyfileVariables = [...read('deploy/Caddyfile').matchAll(/\{\$([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]!);
+
+  it('names only variables that something reads: the service, docker-compose.yml or deploy/Caddyfile', () => {
+    const text = section('Deploying') + section('Going to production');
+    const named = [...text.matchAll(/`([^`\n]+)`/g)].flatMap(([, code]) =>
+      [...code!.matchAll(/(?:^|\s)([A-Z][A-Z0-9]*_[A-Z0-9_]+|PORT|HOST)(?==|\s|$)/g)].map((m) => m[1]!),
+    );
+    expect(named.length).toBeGreaterThan(20);
+    const known = new Set([...ENV_VARIABLES, ...composeVariables, ...caddyfileVariables]);
+    expect([...new Set(named)].filter((name) => !known.has(name))).toEqual([]);
+  });
+
+  it('goes through what to expose, Redis durability and availability, secrets, several receivers, backups and the consoles', () => {
+    const checklist = section('Going to production');
+    const headings = [...checklist.matchAll(/^\*\*(.+)\*\*$/gm)].map((m) => m[1]);
+    expect(headings).toEqual(['What to expose', 'Redis: durability', 'Redis: high availability', 'Secrets', 'Several receivers behind a load balancer', 'Backups', 'Registering the URLs']);
+    expect(readme.indexOf('\n## Going to production\n')).toBe(readme.indexOf('\n## ', readme.indexOf('\n## Deploying\n') + 1));
+  });
+});
