@@ -146,6 +146,9 @@ const EnvSchema = z
 
 type Env = z.output<typeof EnvSchema>;
 
+/** Every variable the service reads, each module's included: `.env.example` lists them all (a test checks). */
+export const ENV_VARIABLES: readonly string[] = Object.freeze(Object.keys(EnvSchema.shape));
+
 export type StoreConfig =
   | { kind: 'redis'; redis: RedisConfig }
   | { kind: 'postgres'; url: string }

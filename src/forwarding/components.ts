@@ -1,4 +1,5 @@
 import { WORKER_ROLES, type Component } from '../composition/component.js';
+import type { ForwardingConfig, ForwardTarget } from './config.js';
 import { createDeliveryWorkers } from './delivery-workers.js';
 import { createForwarder, type Forwarder } from './forwarder.js';
 import { createForwardingMetrics } from './metrics.js';
@@ -37,6 +38,8 @@ export const deliveriesComponent: Component = {
   start({ config, logger, metrics, use }) {
     const forwarding = config.forwarding;
     if (!forwarding) return;
+    const log = logger.child({ component: 'forward' });
+    log.info({ targets: forwarding.targets.map(targetForLog) }, describeTargets(forwarding));
     let deliveries: ReturnType<typeof createDeliveryWorkers> | undefined;
     const started = (async () => {
       if (!(await use('storeAnswered')())) return;
@@ -45,7 +48,7 @@ export const deliveriesComponent: Component = {
         backend: use('backend'),
         eventQueueName: config.queue.name,
         config: forwarding,
-        log: logger.child({ component: 'forward' }),
+        log,
         lockDurationMs: config.queue.lockDurationMs,
         onAttempt: (report) => forwardingMetrics.observeAttempt(report),
       });
@@ -58,3 +61,24 @@ export const deliveriesComponent: Component = {
     };
   },
 };
+
+/**
+ * A target's URL as the start-up log shows it: scheme, host and path. The query string and
+ * fragment are left out (an application may put a token there), as is any user:password@ part.
+ */
+function urlForLog(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+}
+
+/** What the start-up log says of a target; never its secrets. */
+function targetForLog(target: ForwardTarget) {
+  return { name: target.name, url: urlForLog(target.url), events: target.events ?? ['*'] };
+}
+
+/** `forwarding events to 2 targets: app at https://app.example.com/hooks (every event); crm at ...` */
+function describeTargets(forwarding: ForwardingConfig): string {
+  const count = forwarding.targets.length;
+  const each = forwarding.targets.map((target) => `${target.name} at ${urlForLog(target.url)} (${target.events ? target.events.join(', ') : 'every event'})`);
+  return `forwarding events to ${count} ${count === 1 ? 'target' : 'targets'}: ${each.join('; ')}`;
+}
