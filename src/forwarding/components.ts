@@ -63,13 +63,11 @@ export const deliveriesComponent: Component = {
 };
 
 /**
- * A target's URL as the start-up log shows it: scheme, host and path. The query string and
- * fragment are left out (an application may put a token there), as is any user:password@ part.
+ * A target's URL as the start-up log shows it: scheme, host and port. The path, query string and
+ * fragment are left out, as is any user:password@ part: applications put tokens in them (a
+ * Slack-style URL is a secret path).
  */
-function urlForLog(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
-}
+const urlForLog = (url: string): string => new URL(url).origin;
 
 /** What the start-up log says of a target; never its secrets. */
 function targetForLog(target: ForwardTarget) {

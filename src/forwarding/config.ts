@@ -44,12 +44,12 @@ const eventsSchema = z
 /**
  * A target's URL. No user:password@ part: fetch refuses such URLs (every delivery would fail), and
  * the password would reach logs; an application that wants more than the signature can check a
- * token in the query string, which the start-up log leaves out. The message never echoes the URL.
+ * path or query token. The message never echoes the URL.
  */
 const targetUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
   .refine((url) => !URL.canParse(url) || (new URL(url).username === '' && new URL(url).password === ''), {
-    message: 'must not hold a user name or password (user:password@host): deliveries are signed; put a token in the query string if the application wants one (the start-up log leaves it out)',
+    message: 'must not hold a user name or password (user:password@host): deliveries are signed; put a token in the path or query if the application wants one',
   });
 
 const timeoutSchema = z.number().int().min(100, 'must be at least 100 (ms)').max(120_000, 'must be at most 120000 (ms)');
