@@ -2,11 +2,14 @@ import type { Logger } from 'pino';
 import type { QueueBackend } from '../backend.js';
 import { createEmbeddedForget } from './embedded-forget.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { embeddedTemplate } from './embedded-template.js';
 import { createPostgresQueueBackend } from './postgres-backend.js';
 
 export interface EmbeddedBackendOptions {
   /** BullMQ workers this process will run (the event worker, one per forwarding target); default 1. */
   workers?: number;
+  /** The tarball a new database is made from; default the one built with the package, null: initdb. */
+  template?: string | null;
 }
 
 /**
@@ -15,7 +18,7 @@ export interface EmbeddedBackendOptions {
  */
 export async function createEmbeddedBackend(dataDir: string, log: Logger, options: EmbeddedBackendOptions = {}): Promise<QueueBackend> {
   const started = Date.now();
-  const embedded = await startEmbeddedPostgres(dataDir);
+  const embedded = await startEmbeddedPostgres(dataDir, options.template === undefined ? embeddedTemplate() : (options.template ?? undefined));
   if (embedded.loosenedEntries > 0) {
     log.warn(
       { dataDir: embedded.dataDir, entries: embedded.loosenedEntries },

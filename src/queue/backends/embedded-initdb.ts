@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { extract } from 'tar';
+import { DIR_MODE, FILE_MODE } from './data-dir-modes.js';
 
 /**
  * PostgreSQL's settings for the embedded store: PGlite's own defaults, with
@@ -15,26 +17,61 @@ export function embeddedStartParams(defaults: readonly string[]): string[] {
 }
 
 /**
- * Creates the database in a new data directory in a short-lived child process, from `template`
- * (a tarball of a new database, see embedded-template.ts) when given, else with initdb. Either
- * leaves a few hundred MB in the process that ran it, which an idle service would never give
- * back; in a child, the memory goes with the child. Does nothing when the directory already
+ * Creates the database in a new data directory: from `template` (a tarball of a new database,
+ * see embedded-template.ts) when given, else with initdb. Does nothing when the directory already
  * holds a database.
  */
 export async function initEmbeddedDatabase(pgDataDir: string, template?: string): Promise<void> {
   if (existsSync(join(pgDataDir, 'PG_VERSION'))) return;
+  if (template) return unpackTemplate(template, pgDataDir);
   mkdirSync(pgDataDir, { recursive: true });
+  await initdbInChild(pgDataDir);
+}
+
+/**
+ * The template's files, written straight to disk: about 0.1 s, where restoring it through PGlite
+ * (loadDataDir) boots a whole PostgreSQL once more, about 2 s. It is unpacked beside the data
+ * directory and renamed into place, so a start killed halfway leaves no half database behind
+ * (the next start unpacks again), and owner-only from the first byte (0600 and 0700).
+ */
+async function unpackTemplate(template: string, pgDataDir: string): Promise<void> {
+  const unpacking = `${pgDataDir}.unpacking`;
+  rmSync(unpacking, { recursive: true, force: true });
+  mkdirSync(unpacking, { recursive: true, mode: DIR_MODE });
+  // Synchronous: nothing else runs before the store is open, and it is twice as fast here.
+  extract({
+    file: template,
+    cwd: unpacking,
+    strict: true,
+    sync: true,
+    // Each file and directory is created with the owner-only mode, whatever the tarball says.
+    onReadEntry: (entry) => void (entry.mode = entry.type === 'Directory' ? DIR_MODE : FILE_MODE),
+  });
+  if (existsSync(pgDataDir)) {
+    // A directory without PG_VERSION is what an earlier start left when it was killed mid-initdb.
+    if (readdirSync(pgDataDir).length > 0) {
+      throw new Error(`${pgDataDir} exists, holds no PG_VERSION and is not empty: it is not an embedded database; move it away`);
+    }
+    rmdirSync(pgDataDir);
+  }
+  renameSync(unpacking, pgDataDir);
+}
+
+/**
+ * initdb through PGlite, in a short-lived child process: it leaves a few hundred MB in the process
+ * that ran it, which an idle service would never give back; in a child, the memory goes with the
+ * child. Used when there is no template (running from the TypeScript sources).
+ */
+async function initdbInChild(pgDataDir: string): Promise<void> {
   const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite');
   const script = `
-    const [pglite, dataDir, template, ...extra] = process.argv.slice(1);
+    const [pglite, dataDir, ...extra] = process.argv.slice(1);
     const { PGlite } = require(pglite);
-    const { readFileSync } = require('node:fs');
     (async () => {
-      const loadDataDir = template ? new Blob([readFileSync(template)]) : undefined;
-      const db = await PGlite.create({ dataDir, loadDataDir, startParams: [...PGlite.defaultStartParams, ...extra] });
+      const db = await PGlite.create({ dataDir, startParams: [...PGlite.defaultStartParams, ...extra] });
       await db.close();
     })().catch((error) => { console.error(error && error.stack || String(error)); process.exit(1); });`;
-  const args = ['-e', script, pglite, pgDataDir, template ?? '', ...embeddedStartParams([])];
+  const args = ['-e', script, pglite, pgDataDir, ...embeddedStartParams([])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));

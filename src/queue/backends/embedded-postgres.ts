@@ -7,7 +7,6 @@ import type { PgTarget } from './postgres-backend.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { FILE_MODE, restrictDataDir } from './data-dir-modes.js';
 import { embeddedStartParams, initEmbeddedDatabase } from './embedded-initdb.js';
-import { embeddedTemplate } from './embedded-template.js';
 
 /**
  * PostgreSQL compiled to WebAssembly (PGlite), running in this process and storing its data in
@@ -30,7 +29,8 @@ const SOCKET_PORT = 5432;
 /** sockaddr_un.sun_path holds 108 bytes on Linux. */
 const MAX_SOCKET_PATH = 100;
 
-export async function startEmbeddedPostgres(dataDirOption: string): Promise<EmbeddedPostgres> {
+/** `template`: what a new database is made from (embedded-template.ts); without one, initdb. */
+export async function startEmbeddedPostgres(dataDirOption: string, template?: string): Promise<EmbeddedPostgres> {
   const dataDir = resolve(dataDirOption);
   const release = await lockDataDir(dataDir);
   try {
@@ -38,7 +38,7 @@ export async function startEmbeddedPostgres(dataDirOption: string): Promise<Embe
     // what an earlier version, a restored backup or a hand-made directory left open to others.
     const loosenedEntries = restrictDataDir(dataDir);
     const pgDataDir = join(dataDir, 'pglite');
-    await initEmbeddedDatabase(pgDataDir, embeddedTemplate());
+    await initEmbeddedDatabase(pgDataDir, template);
     const db = await PGlite.create({ dataDir: pgDataDir, startParams: embeddedStartParams(PGlite.defaultStartParams) });
     restrictDataDir(dataDir); // a new database arrives from the template with loose modes
     // Every socket shares PGlite's one session, and the socket layer ignores the search_path

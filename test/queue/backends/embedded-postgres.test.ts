@@ -1,13 +1,14 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { create } from 'tar';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PGlite } from '@electric-sql/pglite';
 import { writeFileSync } from 'node:fs';
 import { initEmbeddedDatabase } from '../../../src/queue/backends/embedded-initdb.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../../src/queue/backends/embedded-postgres.js';
-import { buildEmbeddedTemplate } from '../../../src/queue/backends/embedded-template.js';
+import { buildEmbeddedTemplate } from '../../../src/queue/backends/build-embedded-template.js';
 
 async function show(db: EmbeddedPostgres, setting: string): Promise<string> {
   const client = new pg.Client(db.connection);
@@ -52,21 +53,44 @@ describe('embedded PostgreSQL', () => {
     }
   });
 
-  it('creates a new database from a template tarball when one is given, and the build makes a usable one', async () => {
+  /** Every entry under `root` whose mode is not 0700 (directories) or 0600 (files). */
+  const looseEntries = (root: string) =>
+    readdirSync(root, { recursive: true, withFileTypes: true })
+      .map((entry) => join(entry.parentPath, entry.name))
+      .filter((path) => (statSync(path).mode & 0o777) !== (statSync(path).isDirectory() ? 0o700 : 0o600));
+
+  it('makes a new database from a template tarball by unpacking it, owner-only at once, and renamed into place whole', async () => {
     const work = mkdtempSync(join(tmpdir(), 'embedded-template-test-'));
     dirs.push(work);
-    // A template with a marker table: only a database made from it has the table.
-    const source = await PGlite.create({ dataDir: join(work, 'source') });
-    await source.exec('CREATE TABLE public.from_template (v int)');
-    writeFileSync(join(work, 'marked.tgz'), Buffer.from(await (await source.dumpDataDir('gzip')).arrayBuffer()));
-    await source.close();
+    // A template with a marker table, packed as the build packs one: only a database made from it has the table.
+    const source = join(work, 'source');
+    const db = await PGlite.create({ dataDir: source });
+    await db.exec('CREATE TABLE public.from_template (v int)');
+    await db.close();
+    await create({ file: join(work, 'marked.tgz'), cwd: source, gzip: true, portable: true }, readdirSync(source));
 
     const fromTemplate = join(work, 'from-template', 'pglite');
+    mkdirSync(fromTemplate, { recursive: true }); // what a start killed before it unpacked leaves
+    mkdirSync(`${fromTemplate}.unpacking`); // what a start killed while it unpacked leaves
+    writeFileSync(join(`${fromTemplate}.unpacking`, 'PG_VERSION'), 'half');
     await initEmbeddedDatabase(fromTemplate, join(work, 'marked.tgz'));
+    expect(existsSync(`${fromTemplate}.unpacking`)).toBe(false);
+    expect(looseEntries(fromTemplate)).toEqual([]);
     const marked = await PGlite.create({ dataDir: fromTemplate });
     expect((await marked.query(`SELECT to_regclass('public.from_template') IS NOT NULL AS found`)).rows).toEqual([{ found: true }]);
     await marked.close();
 
+    // A directory that holds something else is never replaced.
+    const foreign = join(work, 'foreign', 'pglite');
+    mkdirSync(foreign, { recursive: true });
+    writeFileSync(join(foreign, 'notes.txt'), 'mine');
+    await expect(initEmbeddedDatabase(foreign, join(work, 'marked.tgz'))).rejects.toThrow(/not an embedded database/);
+    expect(readdirSync(foreign)).toEqual(['notes.txt']);
+  }, 60_000);
+
+  it('the build makes a template that already holds the schema the service creates on a first start', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'embedded-template-test-'));
+    dirs.push(work);
     // What `npm run build` ships: the service opens a new data directory made from it.
     expect(await buildEmbeddedTemplate(join(work, 'built.tgz'))).toBeGreaterThan(0);
     const dataDir = join(work, 'service');
@@ -74,8 +98,16 @@ describe('embedded PostgreSQL', () => {
     const db = await startEmbeddedPostgres(dataDir);
     try {
       expect(await show(db, 'shared_buffers')).toBe('16MB');
+      const client = new pg.Client(db.connection);
+      await client.connect();
+      const found = await client.query(
+        `SELECT to_regclass('public.account_states') IS NOT NULL AS accounts, (SELECT count(*) FROM pg_tables WHERE schemaname = 'bullmq') AS bullmq`,
+      );
+      await client.end();
+      expect(found.rows[0]).toMatchObject({ accounts: true });
+      expect(Number(found.rows[0].bullmq)).toBeGreaterThan(0);
     } finally {
       await db.close();
     }
-  }, 60_000);
+  }, 120_000);
 });
