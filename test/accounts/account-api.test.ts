@@ -165,7 +165,8 @@ describe.each(BACKENDS)('account state API end to end, on %s', (kind) => {
     const t = Math.floor(Date.now() / 1000) * 1000 - 60_000;
     await send(kakaoEvent(key, 'user-linked', userId, t + 20_000)); // the re-link arrives before the unlink
     await send(kakaoEvent(key, 'user-unlinked', userId, t + 10_000, { reason: 'UNLINK_FROM_APPS' }));
-    const state = await until('kakao', userId, (s) => s.sessionsRevokedAt !== null, 'the unlink');
+    // The two jobs may run in either order (the worker runs several at once): wait for both.
+    const state = await until('kakao', userId, (s) => s.sessionsRevokedAt !== null && s.status.at === new Date(t + 20_000).toISOString(), 'the unlink and the link');
     expect(state.status).toEqual({ value: 'active', at: new Date(t + 20_000).toISOString() });
 
     const unlink = form({ app_id: APP_ID, user_id: userId, referrer_type: 'FORCED_ACCOUNT_DELETE' });

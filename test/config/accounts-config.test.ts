@@ -32,7 +32,7 @@ describe('account-state configuration', () => {
     const env = { CHANGE_FEED_MAX_STREAMS: '8', CHANGE_FEED_MAX_STREAMS_PER_TOKEN: '2', CHANGE_FEED_MAX_BUFFER_BYTES: '65536', CHANGE_FEED_DRAIN_TIMEOUT_MS: '2000' };
     expect(loadConfig(env).accounts.changeFeed).toEqual({ maxStreams: 8, maxStreamsPerToken: 2, maxBufferedBytes: 65536, drainTimeoutMs: 2000 });
     try {
-      loadConfig({ CHANGE_FEED_MAX_STREAMS: '300', CHANGE_FEED_MAX_STREAMS_PER_TOKEN: '400', CHANGE_FEED_MAX_BUFFER_BYTES: '10', PORT: 'x' });
+      loadConfig({ ACCOUNT_API_TOKENS: 'aaaaaaaaaaaaaaaa', CHANGE_FEED_MAX_STREAMS: '300', CHANGE_FEED_MAX_STREAMS_PER_TOKEN: '400', CHANGE_FEED_MAX_BUFFER_BYTES: '10', PORT: 'x' });
       expect.unreachable();
     } catch (error) {
       const problems = (error as ConfigError).problems.join('\n');
@@ -41,5 +41,7 @@ describe('account-state configuration', () => {
       expect(problems).toMatch(/CHANGE_FEED_MAX_BUFFER_BYTES: must be at least 1024/);
       expect(problems).toMatch(/PORT/);
     }
+    // Without the account API there are no streams: fewer connections than the feed's default limit are fine.
+    expect(loadConfig({ HTTP_MAX_CONNECTIONS: '20' }).http.maxConnections).toBe(20);
   });
 });
