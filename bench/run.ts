@@ -15,10 +15,19 @@
  * redis-sentinel, and measures the SET path on each (Sentinel with REDIS_WAIT_REPLICAS=1 and =0) at
  * saturation and at --rate, --runs N times, so that the cost of each guarantee is known.
  *
+ * Section hostile (bench/hostile.ts) attacks a service started as npm start starts it, on Redis,
+ * with every limit at its default: pipelined floods, slow bodies, forged SETs with unknown kids,
+ * stalled change feed streams, idle connections; the service's RSS and a signed webhook's latency
+ * meanwhile.
+ *
  * Usage: npm run bench [-- --seconds 5 --connections 16 --stores redis,postgres,embedded --users 5000
  *                          --runs 3 --slices 5 --slice-seconds 1
- *                          --only stores,ratios,rate,worker,memory,topologies,startup
- *                          --rate 1000 --worker-events 20000 --memory-events 100000]
+ *                          --only stores,ratios,rate,worker,memory,topologies,startup,hostile
+ *                          --rate 1000 --worker-events 20000 --memory-events 100000
+ *                          --hostile-attacks pipelined,slow,kid,feed,slots --probe-rate 20
+ *                          --pipelined 5000 --pipelined-sockets 1,20,100 --slow-connections 150
+ *                          --kid-rate 500 --kid-seconds 5 --feed-rate 2000 --feed-seconds 20
+ *                          --feed-users 50 --feed-unbounded true --slot-connections 300 --slot-seconds 5]
  * --runs applies to ratios, rate, topologies and the embedded store's starts; --rate to rate and topologies.
  */
 import autocannon from 'autocannon';
@@ -41,6 +50,7 @@ import { dropQueueKeys, fixedRate, load, logtoRequest, memoryPerEvent, setReques
 import { benchSessionChecks } from './session-checks.js';
 import { ratioRun, ratioTable, type RatioRun } from './ratios.js';
 import { measureStart, type StartupRow } from './startup.js';
+import { benchHostile, HOSTILE_ATTACKS, type HostileAttack } from './hostile.js';
 import { benchTopologies, missingRedisProgram, SATURATION_WARMUP_SECONDS, STEADY_WARMUP_SECONDS, topologyTables, type TopologyRun } from './topologies.js';
 
 /** Deletes every key of a bench queue on the test Redis, dedupe keys included. */
@@ -53,7 +63,7 @@ async function dropRedisQueue(name: string) {
   }
 }
 
-const SECTIONS = ['stores', 'ratios', 'rate', 'worker', 'memory', 'topologies', 'startup'] as const;
+const SECTIONS = ['stores', 'ratios', 'rate', 'worker', 'memory', 'topologies', 'startup', 'hostile'] as const;
 const benchStarted = performance.now();
 
 const { values } = parseArgs({
@@ -69,6 +79,19 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '1000' },
     'worker-events': { type: 'string', default: '20000' },
     'memory-events': { type: 'string', default: '100000' },
+    'hostile-attacks': { type: 'string', default: HOSTILE_ATTACKS.join(',') },
+    'probe-rate': { type: 'string', default: '20' },
+    pipelined: { type: 'string', default: '5000' },
+    'pipelined-sockets': { type: 'string', default: '1,20,100' },
+    'slow-connections': { type: 'string', default: '150' },
+    'kid-rate': { type: 'string', default: '500' },
+    'kid-seconds': { type: 'string', default: '5' },
+    'feed-rate': { type: 'string', default: '2000' },
+    'feed-seconds': { type: 'string', default: '20' },
+    'feed-users': { type: 'string', default: '50' },
+    'feed-unbounded': { type: 'string', default: 'true' },
+    'slot-connections': { type: 'string', default: '300' },
+    'slot-seconds': { type: 'string', default: '5' },
   },
 });
 const only = new Set(values.only!.split(','));
@@ -80,8 +103,10 @@ const stores = values.stores!.split(',') as BackendKind[];
 
 const key = await createTestKey('bench-key');
 const jwks = await startJwksServer([key]);
-// Distinct signed tokens, so that each request is a new event (redeliveries are cheaper).
-const tokens = await Promise.all(Array.from({ length: 20_000 }, () => signSet(key, setClaims())));
+// Distinct signed tokens, so that each request is a new event (redeliveries are cheaper). The
+// hostile section alone needs only a few thousand (its probe sends 20 a second).
+const tokenCount = ['stores', 'ratios', 'rate', 'worker', 'topologies'].some((section) => only.has(section)) ? 20_000 : 3_000;
+const tokens = await Promise.all(Array.from({ length: tokenCount }, () => signSet(key, setClaims())));
 let next = 0;
 const freshToken = () => tokens[next++ % tokens.length]!;
 
@@ -239,6 +264,36 @@ if (only.has('startup')) {
   }
   results.startup = startupRows;
 }
+
+let hostile: Awaited<ReturnType<typeof benchHostile>> | undefined;
+if (only.has('hostile')) {
+  if (!BACKENDS.includes('redis')) console.log('Redis does not answer on 127.0.0.1:6379: the hostile section is skipped');
+  else {
+    const attacks = values['hostile-attacks']!.split(',') as HostileAttack[];
+    for (const attack of attacks) if (!HOSTILE_ATTACKS.includes(attack)) throw new Error(`--hostile-attacks: unknown attack "${attack}"; known: ${HOSTILE_ATTACKS.join(',')}`);
+    hostile = await benchHostile({
+      key,
+      probeTokens: tokens,
+      env: (extra) => targetEnv(extra),
+      dropQueue: dropRedisQueue,
+      attacks,
+      probeRate: Number(values['probe-rate']),
+      pipelined: Number(values.pipelined),
+      pipelinedSockets: values['pipelined-sockets']!.split(',').map(Number),
+      slowConnections: Number(values['slow-connections']),
+      kidRate: Number(values['kid-rate']),
+      kidSeconds: Number(values['kid-seconds']),
+      feedRate: Number(values['feed-rate']),
+      feedSeconds: Number(values['feed-seconds']),
+      feedUsers: Number(values['feed-users']),
+      feedUnbounded: values['feed-unbounded'] !== 'false',
+      slotConnections: Number(values['slot-connections']),
+      slotSeconds: Number(values['slot-seconds']),
+      progress: (line) => console.error(line),
+    });
+    results.hostile = { probeRate: Number(values['probe-rate']), role: 'receiver (change feed: all)', logLevel: 'info', ...hostile };
+  }
+}
 await jwks.close();
 
 if (rows.length > 0) {
@@ -299,6 +354,12 @@ if (topologyTable) {
 if (startupRows.length > 0) {
   console.log(`\nnpm start per store: spawn -> GET /healthz 200, then the RSS of what npm started after 5 s idle (npm's own process apart):`);
   console.table(startupRows);
+}
+if (hostile && hostile.rows.length > 0) {
+  console.log(`\nHostile traffic: each attack against a fresh service started as npm start does (node dist/main.js, every limit at its default, LOG_LEVEL=info), receiver role on Redis (change feed: role all); its RSS (peak: VmHWM); a signed Kakao SET ${values['probe-rate']} times a second on connections of its own (connection slots: a new connection each), over 1 s before the attack and while it runs:`);
+  console.table(hostile.rows.map(({ sends: _sends, outcome: _outcome, ...row }) => row));
+  console.log('what each attack sent, and what became of it:');
+  for (const row of hostile.rows) console.log(`  ${row.attack}\n    sends:   ${row.sends}\n    outcome: ${row.outcome}`);
 }
 results.totalSeconds = Number(((performance.now() - benchStarted) / 1000).toFixed(1));
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
