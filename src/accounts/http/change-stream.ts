@@ -21,6 +21,20 @@ export interface ChangeStreamOptions {
   registry: Registry;
 }
 
+/**
+ * A change's SSE event, made once however many streams carry it: the store's feed hands every
+ * subscriber the same object.
+ */
+const events = new WeakMap<AccountChange, string>();
+function eventOf(change: AccountChange): string {
+  let event = events.get(change);
+  if (event === undefined) {
+    event = `event: change\nid: ${change.eventId}\ndata: ${JSON.stringify(change)}\n\n`;
+    events.set(change, event);
+  }
+  return event;
+}
+
 /** Streams are counted per token by its digest: the map never holds a token. */
 const tokenKey = (token: string | undefined) => createHash('sha256').update(token ?? '').digest('base64');
 
@@ -55,7 +69,7 @@ export async function changeStreamRoute(app: FastifyInstance, options: ChangeStr
 
     const pending: AccountChange[] = [];
     let write: ((text: string) => void) | undefined;
-    const send = (change: AccountChange) => write!(`event: change\nid: ${change.eventId}\ndata: ${JSON.stringify(change)}\n\n`);
+    const send = (change: AccountChange) => write!(eventOf(change));
     let response: ServerResponse | undefined;
     let unsubscribe: () => void;
     try {
