@@ -1,4 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ReadinessCheck, Routes } from '../composition/component.js';
 import type { Config } from '../config/config.js';
@@ -56,8 +58,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     frameworkErrors: sendFrameworkError,
   });
   // Every connection may hold a body up to the largest body limit until the request timeout:
-  // their number bounds that memory. Connections past it are closed as they arrive.
-  app.server.maxConnections = config.http.maxConnections;
+  // their number bounds that memory.
+  capConnections(app.server, config.http.maxConnections);
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
   // Declared up front so every request object has the same shape (Fastify's advice for speed).
   app.decorateRequest('outcome', null);
@@ -124,4 +126,29 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   for (const routes of deps.routes ?? []) await app.register(routes.plugin);
   const endpoints = (deps.routes ?? []).flatMap((routes) => routes.endpoints);
   return { app, endpoints };
+}
+
+/**
+ * Holds at most `max` connections. A connection that arrives at the cap makes room by closing
+ * those idle between requests (kept alive, no request in flight; their clients reconnect when
+ * they next send); it is closed itself only when none is idle. Node's own `maxConnections` would
+ * refuse it instead: connections that sent one request and then sat idle for the 72 s keep-alive
+ * would shut out every sender until they timed out.
+ */
+function capConnections(server: Server, max: number): void {
+  const open = new Set<Socket>();
+  // Runs after Node's HTTP listener, so the newcomer is known to the server: a connection that
+  // has sent nothing yet is not idle, and closeIdleConnections() leaves it alone.
+  server.on('connection', (socket: Socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+    if (open.size <= max) return;
+    server.closeIdleConnections();
+    // Closed connections are destroyed at once but announce 'close' later: count them out now.
+    for (const other of open) if (other.destroyed) open.delete(other);
+    if (open.size > max) {
+      open.delete(socket);
+      socket.destroy();
+    }
+  });
 }

@@ -54,7 +54,8 @@ describe('slow and held connections', () => {
   }, 20_000);
 
   it('holds at most HTTP_MAX_CONNECTIONS connections and still answers within them', async () => {
-    // Six idle connections fill the cap; the next ones are closed at once.
+    // Six connections that have sent nothing yet fill the cap: none is between requests, so none
+    // is closed to make room, and the next ones are closed at once.
     const held = Array.from({ length: 6 }, () => hold(''));
     await new Promise((resolve) => setTimeout(resolve, 200));
     const extra = Array.from({ length: 4 }, () => hold('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'));
