@@ -1,5 +1,5 @@
 import { WORKER_ROLES, type Component } from '../composition/component.js';
-import type { ForwardingConfig, ForwardTarget } from './config.js';
+import type { ForwardTarget } from './config.js';
 import { createDeliveryWorkers } from './delivery-workers.js';
 import { createForwarder, type Forwarder } from './forwarder.js';
 import { createForwardingMetrics } from './metrics.js';
@@ -39,7 +39,7 @@ export const deliveriesComponent: Component = {
     const forwarding = config.forwarding;
     if (!forwarding) return;
     const log = logger.child({ component: 'forward' });
-    log.info({ targets: forwarding.targets.map(targetForLog) }, describeTargets(forwarding));
+    log.info({ targets: forwarding.targets.map(targetForLog) }, describeTargets(forwarding.targets));
     let deliveries: ReturnType<typeof createDeliveryWorkers> | undefined;
     const started = (async () => {
       if (!(await use('storeAnswered')())) return;
@@ -74,9 +74,8 @@ function targetForLog(target: ForwardTarget) {
   return { name: target.name, url: urlForLog(target.url), events: target.events ?? ['*'] };
 }
 
-/** `forwarding events to 2 targets: app at https://app.example.com/hooks (every event); crm at ...` */
-function describeTargets(forwarding: ForwardingConfig): string {
-  const count = forwarding.targets.length;
-  const each = forwarding.targets.map((target) => `${target.name} at ${urlForLog(target.url)} (${target.events ? target.events.join(', ') : 'every event'})`);
-  return `forwarding events to ${count} ${count === 1 ? 'target' : 'targets'}: ${each.join('; ')}`;
+/** `forwarding events to 2 targets: app at https://app.example.com (every event); crm at ...` */
+function describeTargets(targets: readonly ForwardTarget[]): string {
+  const each = targets.map((target) => `${target.name} at ${urlForLog(target.url)} (${target.events ? target.events.join(', ') : 'every event'})`);
+  return `forwarding events to ${targets.length} ${targets.length === 1 ? 'target' : 'targets'}: ${each.join('; ')}`;
 }

@@ -18,7 +18,7 @@ export async function buildEmbeddedTemplate(target: string): Promise<number> {
   rmSync(target, { force: true });
   const dataDir = mkdtempSync(join(tmpdir(), 'embedded-template-'));
   try {
-    const backend = await createEmbeddedBackend(dataDir, pino({ level: 'silent' }), { template: null });
+    const backend = await createEmbeddedBackend(dataDir, pino({ level: 'silent' }), { fromTemplate: false });
     try {
       await backend.accountStates().get('kakao', 'template'); // creates the account state table
     } finally {

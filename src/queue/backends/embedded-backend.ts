@@ -8,8 +8,8 @@ import { createPostgresQueueBackend } from './postgres-backend.js';
 export interface EmbeddedBackendOptions {
   /** BullMQ workers this process will run (the event worker, one per forwarding target); default 1. */
   workers?: number;
-  /** The tarball a new database is made from; default the one built with the package, null: initdb. */
-  template?: string | null;
+  /** false: a new database is made by initdb, not from the template built with the package. */
+  fromTemplate?: boolean;
 }
 
 /**
@@ -18,7 +18,7 @@ export interface EmbeddedBackendOptions {
  */
 export async function createEmbeddedBackend(dataDir: string, log: Logger, options: EmbeddedBackendOptions = {}): Promise<QueueBackend> {
   const started = Date.now();
-  const embedded = await startEmbeddedPostgres(dataDir, options.template === undefined ? embeddedTemplate() : (options.template ?? undefined));
+  const embedded = await startEmbeddedPostgres(dataDir, options.fromTemplate === false ? undefined : embeddedTemplate());
   if (embedded.loosenedEntries > 0) {
     log.warn(
       { dataDir: embedded.dataDir, entries: embedded.loosenedEntries },

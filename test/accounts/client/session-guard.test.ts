@@ -219,8 +219,12 @@ describe.each(BACKENDS)('session guard against the running service, on %s', (kin
   it("waits as long as a refusal's Retry-After asks before reconnecting, and checks through the API meanwhile", async () => {
     // The token's every stream is taken, so the guard's feed is refused: 429 with Retry-After.
     const held = new AbortController();
+    // Kept referenced until the cleanup: fetch cancels the body of a response it finds
+    // garbage-collected, which would close a held stream and free its slot.
+    const streams: Response[] = [];
     cleanup.push(async () => {
       held.abort();
+      streams.length = 0;
       // The next test may open streams: wait until the server has given the slots back.
       await waitFor(async () => {
         const probe = new AbortController();
@@ -232,7 +236,8 @@ describe.each(BACKENDS)('session guard against the running service, on %s', (kin
     const headers = { authorization: `Bearer ${TOKEN}` };
     const perToken = testConfig().accounts.changeFeed.maxStreamsPerToken;
     for (let i = 0; i < perToken; i += 1) {
-      expect((await fetch(`${service().baseUrl}/v1/accounts/changes`, { headers, signal: held.signal })).status).toBe(200);
+      streams.push(await fetch(`${service().baseUrl}/v1/accounts/changes`, { headers, signal: held.signal }));
+      expect(streams.at(-1)!.status).toBe(200);
     }
     const refused = await fetch(`${service().baseUrl}/v1/accounts/changes`, { headers });
     expect(refused.status).toBe(429);

@@ -22,8 +22,10 @@ import { atMost, waitFor } from '../../helpers/wait-for.js';
  */
 describe.each(BACKENDS)('the change feed on the %s store', (kind: TestStoreKind) => {
   const cleanups: (() => Promise<unknown> | void)[] = [];
+  const held: Response[] = [];
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await atMost(Promise.resolve(cleanup()), 5000);
+    held.length = 0;
   });
 
   /** The app with the account API as the service starts it, on a real store, and its metrics. */
@@ -50,6 +52,9 @@ describe.each(BACKENDS)('the change feed on the %s store', (kind: TestStoreKind)
     const controller = new AbortController();
     cleanups.push(() => controller.abort());
     const response = await api(baseUrl, '/v1/accounts/changes', { token, signal: controller.signal });
+    // Kept referenced until the test ends: fetch cancels the body of a response it finds
+    // garbage-collected, which would close the stream and free its slot.
+    held.push(response);
     if (response.status !== 200) return { status: response.status, response, close: () => controller.abort() };
     const reader = response.body!.getReader();
     let text = '';
