@@ -329,6 +329,7 @@ if (rateRuns.length > 0) {
     'GC pauses >= 5 ms: count, longest': `${run.stalls.gcPausesOver5Ms.length}, ${Math.max(0, ...run.stalls.gcPausesOver5Ms.map((gc) => gc.ms))} ms`,
     'GC total ms': run.stalls.gcTotalMs,
     'worst acknowledgement, likely cause': run.worstStall,
+    'sender CPU': run.http.senderCpu,
   })));
 }
 if (results.worker) {
