@@ -169,6 +169,33 @@ export async function fixedRate(env: Record<string, string>, tokens: readonly st
   }
 }
 
+/** The reference targets of the rate section: what each part of role all costs the acknowledgement. */
+export const RATE_REFERENCES = [
+  { name: 'floor + EventQueue', args: ['floor'], path: '/floor-enqueue', env: {} },
+  { name: 'floor + EventQueue + BullMQ worker, no-op processor', args: ['floor'], path: '/floor-enqueue', env: { BENCH_FLOOR_WORKER: '1' } },
+  { name: 'service, role receiver (no worker)', args: ['service', 'receiver'], path: undefined, env: {} },
+  { name: 'service, role all, BUILT_IN_HANDLERS=none (no handler runs)', args: ['service', 'all'], path: undefined, env: { BUILT_IN_HANDLERS: 'none' } },
+] as const;
+
+/**
+ * One reference target of the rate section at the same steady rate, warm-up included, with the
+ * same signed SETs (sent to `path` when given): acknowledgement latency only.
+ */
+export async function steadyReference(reference: (typeof RATE_REFERENCES)[number], env: Record<string, string>, tokens: readonly string[], options: { seconds: number; rate: number; connections: number }) {
+  const target = await spawnTarget([...reference.args], { ...env, ...reference.env });
+  try {
+    let next = tokens.length - 1;
+    const make = () => {
+      const request = setRequest(tokens[next-- % tokens.length]!);
+      return reference.path ? { ...request, path: reference.path } : request;
+    };
+    await steadyRate(target.url, { rate: options.rate, seconds: 3, sockets: options.connections * 4 }, make);
+    return await steadyRate(target.url, { rate: options.rate, seconds: options.seconds, sockets: options.connections * 4 }, make);
+  } finally {
+    await target.stop();
+  }
+}
+
 /**
  * Enqueue `count` SETs over HTTP with the receiver alone, then start a worker-only service and
  * time until the queue is empty. Also the Redis memory the dedupe keys keep after the drain.

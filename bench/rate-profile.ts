@@ -7,6 +7,7 @@
  * same at saturation). Run it with --role all and --role receiver to see what the worker costs.
  *
  *   npx tsx bench/rate-profile.ts [--rate 1000 --seconds 6 --role all --profile]
+ *   npx tsx bench/rate-profile.ts --target floor-worker   (floor + EventQueue + a no-op BullMQ worker)
  *
  * Needs Redis at 127.0.0.1:6379, running as redis-server. Environment variables the service reads
  * (WORKER_CONCURRENCY, ...) pass through to the target.
@@ -29,6 +30,8 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '1000' },
     seconds: { type: 'string', default: '6' },
     role: { type: 'string', default: 'all' },
+    /** floor or floor-worker: bench/floor.ts's /floor-enqueue instead of the service (role is then ignored). */
+    target: { type: 'string', default: 'service' },
     profile: { type: 'boolean', default: false },
   },
 });
@@ -57,13 +60,15 @@ const total = Math.ceil(rate * (seconds + 3));
 const tokens = await Promise.all(Array.from({ length: total }, () => signSet(key, setClaims())));
 const dir = mkdtempSync(join(tmpdir(), 'bench-rate-profile-'));
 const env: Record<string, string> = {
-  ...Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => /^(WORKER_|QUEUE_|ACCOUNT|REDIS_WAIT|X)/.test(entry[0]) && entry[1] !== undefined)),
+  ...Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => /^(WORKER_|QUEUE_|ACCOUNT|REDIS_WAIT|BUILT_IN|X)/.test(entry[0]) && entry[1] !== undefined)),
   REDIS_URL: 'redis://127.0.0.1:6379', QUEUE_NAME: `rate-profile-${randomUUID()}`, KAKAO_AUDIENCE: TEST_AUDIENCE, KAKAO_JWKS_URI: jwks.url,
-  PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info',
+  PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', BENCH_JWK: JSON.stringify(key.publicJwk),
+  ...(values.target === 'floor-worker' ? { BENCH_FLOOR_WORKER: '1' } : {}),
 };
-const target = await spawnTarget(['service', values.role!], env, values.profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=200'] : []);
+const floor = values.target !== 'service';
+const target = await spawnTarget(floor ? ['floor'] : ['service', values.role!], env, values.profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=200'] : []);
 let next = 0;
-const make = () => setRequest(tokens[next++]!);
+const make = () => ({ ...setRequest(tokens[next++]!), ...(floor ? { path: '/floor-enqueue' } : {}) });
 try {
   await steadyRate(target.url, { rate, seconds: 3, sockets: 64 }, make);
   const pid = target.child.pid!;
@@ -71,7 +76,7 @@ try {
   const http = await steadyRate(target.url, { rate, seconds, sockets: 64 }, make);
   const after = { target: cpuOf(pid), redis: cpuOf(redisPid) };
   const per = (s: number) => Math.round((s / http.requests) * 1e6);
-  console.log(`role ${values.role}, ${rate} SET/s for ${seconds} s: ack p50 ${http['p50 ms']} / p99 ${http['p99 ms']} / max ${http['max ms']} ms, non2xx ${http.non2xx + http.errors}`);
+  console.log(`${floor ? values.target : `role ${values.role}`}, ${rate} SET/s for ${seconds} s: ack p50 ${http['p50 ms']} / p99 ${http['p99 ms']} / max ${http['max ms']} ms, non2xx ${http.non2xx + http.errors}`);
   console.log(`µs CPU per request: target main ${per(after.target.main - before.target.main)}, target other threads ${per(after.target.other - before.target.other)}, redis ${per(after.redis.main + after.redis.other - before.redis.main - before.redis.other)}, sender ${Math.round((http.senderCpu * 1e6) / rate)}`);
 } finally {
   await target.stop();

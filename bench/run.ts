@@ -46,10 +46,11 @@ import { LOGTO_KEY, signLogto, userDataUpdated } from '../test/helpers/logto-sig
 import { testConfig } from '../test/helpers/test-config.js';
 import { spawnTarget } from './spawn-target.js';
 import { Redis } from 'ioredis';
-import { dropQueueKeys, fixedRate, load, logtoRequest, memoryPerEvent, setRequest, urlOf, workerThroughput, type Load } from './more.js';
+import { dropQueueKeys, fixedRate, RATE_REFERENCES, steadyReference, load, logtoRequest, memoryPerEvent, setRequest, urlOf, workerThroughput, type Load } from './more.js';
 import { benchSessionChecks } from './session-checks.js';
 import { ratioRun, ratioTable, type RatioRun } from './ratios.js';
 import { measureStart, type StartupRow } from './startup.js';
+import type { SteadyResult } from './steady-rate.js';
 import { benchHostile, HOSTILE_ATTACKS, type HostileAttack } from './hostile.js';
 import { benchTopologies, missingRedisProgram, SATURATION_WARMUP_SECONDS, STEADY_WARMUP_SECONDS, topologyTables, type TopologyRun } from './topologies.js';
 
@@ -214,13 +215,20 @@ if (only.has('ratios') && redisStore) {
 
 type RateRun = Awaited<ReturnType<typeof fixedRate>>;
 const rateRuns: RateRun[] = [];
+const rateReferences: Record<string, SteadyResult[]> = {};
 if (only.has('rate') && redisStore) {
   for (let run = 0; run < runs; run += 1) {
     const env = targetEnv();
     rateRuns.push(await fixedRate(env, tokens, { seconds, rate: Number(values.rate), connections }));
     await dropRedisQueue(env.QUEUE_NAME);
+    for (const reference of RATE_REFERENCES) {
+      const referenceEnv = targetEnv();
+      (rateReferences[reference.name] ??= []).push(await steadyReference(reference, referenceEnv, tokens, { seconds, rate: Number(values.rate), connections }));
+      await dropRedisQueue(referenceEnv.QUEUE_NAME);
+    }
+    console.error(`rate: run ${run + 1} of ${runs} done`);
   }
-  results.fixedRate = { rate: Number(values.rate), connections, role: 'all', store: 'redis', runs: rateRuns };
+  results.fixedRate = { rate: Number(values.rate), connections, role: 'all', store: 'redis', runs: rateRuns, references: rateReferences };
 }
 if (only.has('worker') && redisStore) {
   results.worker = await workerThroughput(redisStore, storeEnv(redisStore), tokens, { count: Number(values['worker-events']), connections });
@@ -331,6 +339,12 @@ if (rateRuns.length > 0) {
     'worst acknowledgement, likely cause': run.worstStall,
     'sender CPU': run.http.senderCpu,
   })));
+  console.log(`\nThe same load on reference targets, same runs: what each part of role all costs the acknowledgement (p99 ms per run; the floor routes take the same signed SETs, verify them and store a minimal job):`);
+  const p99s = (results: SteadyResult[]) => results.map((result) => result['p99 ms']);
+  console.table([
+    { target: 'service, role all (above)', 'p99 ms per run': p99s(rateRuns.map((run) => run.http)).join(' / '), 'runs with p99 <= 10 ms': rateRuns.filter((run) => run.http['p99 ms'] <= 10).length },
+    ...Object.entries(rateReferences).map(([name, results]) => ({ target: name, 'p99 ms per run': p99s(results).join(' / '), 'runs with p99 <= 10 ms': results.filter((result) => result['p99 ms'] <= 10).length })),
+  ]);
 }
 if (results.worker) {
   console.log(`\nWorker throughput, built-in handlers, worker-only service on Redis after the receiver queued the events:`);

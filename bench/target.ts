@@ -4,7 +4,9 @@
  * sender on another host would leave it.
  *
  *   tsx bench/target.ts floor             the bare and floor routes (bench/floor.ts); needs BENCH_JWK,
- *                                         and REDIS_URL + QUEUE_NAME for /floor-enqueue
+ *                                         and REDIS_URL + QUEUE_NAME for /floor-enqueue; with
+ *                                         BENCH_FLOOR_WORKER set, a BullMQ worker on that queue in
+ *                                         the same process whose processor does nothing
  *   tsx bench/target.ts service <role>    startService(loadConfig(process.env)), as npm start does
  *
  * Prints one JSON line `{"url": ...}` on stderr once it listens (stdout carries the service's logs), and stops on SIGTERM. With BENCH_HANDLED_LOG
@@ -17,6 +19,7 @@ import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:pe
 import { loadConfig } from '../src/config/config.js';
 import { registerHandlers } from '../src/handlers/index.js';
 import { createLogger } from '../src/logger.js';
+import { lockTuning } from '../src/queue/backend.js';
 import { createBackend } from '../src/queue/create-backend.js';
 import { createEventQueue } from '../src/queue/event-queue.js';
 import { startService, type Role } from '../src/service.js';
@@ -32,7 +35,14 @@ if (mode === 'floor') {
   const backend = config ? await createBackend(config.store, createLogger('silent')) : undefined;
   const queue = config && backend ? createEventQueue({ backend, ...config.queue }) : undefined;
   const floor = await startFloorApp(JSON.parse(process.env.BENCH_JWK!), queue, config?.logto?.signingKeys[0]);
+  // The ceiling an in-process BullMQ worker sets: it takes, locks and completes each job as the
+  // service's worker does (same backend, concurrency and lock settings), and runs no handler.
+  const worker = config && backend && process.env.BENCH_FLOOR_WORKER
+    ? backend.createWorker(config.queue.name, async () => {}, { concurrency: config.queue.concurrency, ...lockTuning(config.queue.lockDurationMs) })
+    : undefined;
+  void worker?.run();
   stop = async () => {
+    await worker?.close();
     await floor.close();
     await queue?.close();
     await backend?.close();
