@@ -8,6 +8,7 @@
  *
  *   npx tsx bench/rate-profile.ts [--rate 1000 --seconds 6 --role all --profile]
  *   npx tsx bench/rate-profile.ts --target floor-worker   (floor + EventQueue + a no-op BullMQ worker)
+ *   npx tsx bench/rate-profile.ts --role receiver --worker-process   (roles split, same machine)
  *
  * Needs Redis at 127.0.0.1:6379, running as redis-server. Environment variables the service reads
  * (WORKER_CONCURRENCY, ...) pass through to the target.
@@ -33,6 +34,8 @@ const { values } = parseArgs({
     /** floor or floor-worker: bench/floor.ts's /floor-enqueue instead of the service (role is then ignored). */
     target: { type: 'string', default: 'service' },
     profile: { type: 'boolean', default: false },
+    /** A worker-role service in a process of its own on the same queue (with --role receiver: roles split). */
+    'worker-process': { type: 'boolean', default: false },
   },
 });
 const rate = Number(values.rate);
@@ -67,18 +70,20 @@ const env: Record<string, string> = {
 };
 const floor = values.target !== 'service';
 const target = await spawnTarget(floor ? ['floor'] : ['service', values.role!], env, values.profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=200'] : []);
+const workerProcess = values['worker-process'] ? await spawnTarget(['service', 'worker'], env) : undefined;
 let next = 0;
 const make = () => ({ ...setRequest(tokens[next++]!), ...(floor ? { path: '/floor-enqueue' } : {}) });
 try {
   await steadyRate(target.url, { rate, seconds: 3, sockets: 64 }, make);
   const pid = target.child.pid!;
-  const before = { target: cpuOf(pid), redis: cpuOf(redisPid) };
+  const before = { target: cpuOf(pid), redis: cpuOf(redisPid), worker: workerProcess ? cpuOf(workerProcess.child.pid!) : undefined };
   const http = await steadyRate(target.url, { rate, seconds, sockets: 64 }, make);
-  const after = { target: cpuOf(pid), redis: cpuOf(redisPid) };
+  const after = { target: cpuOf(pid), redis: cpuOf(redisPid), worker: workerProcess ? cpuOf(workerProcess.child.pid!) : undefined };
   const per = (s: number) => Math.round((s / http.requests) * 1e6);
   console.log(`${floor ? values.target : `role ${values.role}`}, ${rate} SET/s for ${seconds} s: ack p50 ${http['p50 ms']} / p99 ${http['p99 ms']} / max ${http['max ms']} ms, non2xx ${http.non2xx + http.errors}`);
-  console.log(`µs CPU per request: target main ${per(after.target.main - before.target.main)}, target other threads ${per(after.target.other - before.target.other)}, redis ${per(after.redis.main + after.redis.other - before.redis.main - before.redis.other)}, sender ${Math.round((http.senderCpu * 1e6) / rate)}`);
+  console.log(`µs CPU per request: target main ${per(after.target.main - before.target.main)}, target other threads ${per(after.target.other - before.target.other)}, redis ${per(after.redis.main + after.redis.other - before.redis.main - before.redis.other)}, sender ${Math.round((http.senderCpu * 1e6) / rate)}${after.worker && before.worker ? `, worker process ${per(after.worker.main + after.worker.other - before.worker.main - before.worker.other)}` : ''}`);
 } finally {
+  await workerProcess?.stop();
   await target.stop();
   await jwks.close();
   const redis = new Redis(env.REDIS_URL!);
