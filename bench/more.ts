@@ -184,9 +184,9 @@ export const RATE_REFERENCES = [
 export async function steadyReference(reference: (typeof RATE_REFERENCES)[number], env: Record<string, string>, tokens: readonly string[], options: { seconds: number; rate: number; connections: number }) {
   const target = await spawnTarget([...reference.args], { ...env, ...reference.env });
   try {
-    let next = tokens.length - 1;
+    let next = 0; // each reference has a queue of its own: the same tokens are new events to it
     const make = () => {
-      const request = setRequest(tokens[next-- % tokens.length]!);
+      const request = setRequest(tokens[next++ % tokens.length]!);
       return reference.path ? { ...request, path: reference.path } : request;
     };
     await steadyRate(target.url, { rate: options.rate, seconds: 3, sockets: options.connections * 4 }, make);
