@@ -16,10 +16,11 @@ interface LockEntry {
   optional?: boolean;
   engines?: { node?: string } | string[];
   optionalDependencies?: Record<string, string>;
+  hasInstallScript?: boolean;
 }
 
 const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } };
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string }; allowScripts?: Record<string, boolean> };
 const entries = Object.entries(lock.packages).filter(([path]) => path !== '');
 
 /** Where Node would find `name` from the package at `from`: its own node_modules, then each parent's. */
@@ -66,6 +67,17 @@ describe('package-lock.json', () => {
     }
     expect(optional).toBeGreaterThan(0);
     expect(missing).toEqual([]);
+  });
+
+  it('has a decision in allowScripts for every dependency with an install script, so npm ci ends without a warning', () => {
+    // npm from 11.19 skips the install scripts allowScripts does not approve, and warns about
+    // each one it has no entry for.
+    const withScripts = entries
+      .filter(([, entry]) => entry.hasInstallScript)
+      .map(([path]) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length));
+    expect(withScripts.length).toBeGreaterThan(0);
+    const undecided = withScripts.filter((name) => !Object.hasOwn(pkg.allowScripts ?? {}, name));
+    expect(undecided).toEqual([]);
   });
 });
 
