@@ -3,12 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { create } from 'tar';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { pino } from 'pino';
 import { PGlite } from '@electric-sql/pglite';
 import { writeFileSync } from 'node:fs';
 import { initEmbeddedDatabase } from '../../../src/queue/backends/embedded-initdb.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../../src/queue/backends/embedded-postgres.js';
 import { buildEmbeddedTemplate } from '../../../src/queue/backends/build-embedded-template.js';
+import { createEmbeddedBackend } from '../../../src/queue/backends/embedded-backend.js';
+import { createEventQueue } from '../../../src/queue/event-queue.js';
+import { testConfig } from '../../helpers/test-config.js';
 
 async function show(db: EmbeddedPostgres, setting: string): Promise<string> {
   const client = new pg.Client(db.connection);
@@ -106,8 +110,30 @@ describe('embedded PostgreSQL', () => {
       await client.end();
       expect(found.rows[0]).toMatchObject({ accounts: true });
       expect(Number(found.rows[0].bullmq)).toBeGreaterThan(0);
+      // template0 and template1 are left out: a first start writes a third of the files.
+      const client2 = new pg.Client(db.connection);
+      await client2.connect();
+      expect((await client2.query('SELECT datname FROM pg_database')).rows).toEqual([{ datname: 'postgres' }]);
+      await client2.end();
     } finally {
       await db.close();
+    }
+    // The service's store on that database: an event goes in, a worker takes and completes it.
+    const backend = await createEmbeddedBackend(dataDir, pino({ level: 'silent' }), { workers: 1 });
+    const config = testConfig();
+    const queue = createEventQueue({ backend, ...config.queue });
+    const handled: string[] = [];
+    const worker = backend.createWorker(config.queue.name, async (job) => void handled.push(job.data.id), { concurrency: 1 });
+    try {
+      void worker.run();
+      const now = new Date().toISOString();
+      await queue.enqueue([{ id: 'from-template-1', provider: 'kakao', type: 'kakao.unknown', sourceType: 'test', subject: null, occurredAt: now, receivedAt: now, data: {} } as never]);
+      await vi.waitFor(() => expect(handled).toEqual(['from-template-1']), { timeout: 20_000 });
+      expect(await backend.accountStates().get('kakao', 'nobody')).toBeNull();
+    } finally {
+      await worker.close();
+      await queue.close();
+      await backend.close();
     }
   }, 120_000);
 });
