@@ -9,27 +9,12 @@
 import { execSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { cpuByThread } from './proc-cpu.js';
 import { createTestKey, setClaims, signSet, startJwksServer, TEST_AUDIENCE } from '../test/helpers/kakao-transmitter.js';
 import { LOGTO_KEY } from '../test/helpers/logto-signer.js';
 import { Redis } from 'ioredis';
 import { dropQueueKeys, load, logtoRequest, setRequest } from './more.js';
 import { spawnTarget } from './spawn-target.js';
-
-/** utime + stime of a process's main thread and of its other threads (libuv's pool, V8's), in seconds. */
-const cpuByThread = (pid: number) => {
-  const byName = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = tid === String(pid) ? 'main thread' : 'other threads';
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
-    } catch {
-      // the thread ended
-    }
-  }
-  return byName;
-};
 
 /** Context switches of a process and all its threads (voluntary and not): each wake-up of a thread costs one. */
 const switches = (pid: number) =>
@@ -69,7 +54,8 @@ for (const [args, path] of scenarios.filter(([, path]) => !only || path.includes
   const result = await load(target.url, { connections: 16, seconds: 5 }, make);
   const self = process.cpuUsage(before.self);
   const per = (seconds: number) => Math.round((seconds / result.requests) * 1e6);
-  const threads = [...cpuByThread(target.child.pid!)].map(([name, seconds]) => `${name} ${per(seconds - (before.threads.get(name) ?? 0))}`).join(', ');
+  const after = cpuByThread(target.child.pid!);
+  const threads = `main thread ${per(after.main - before.threads.main)}, other threads ${per(after.other - before.threads.other)}`;
   console.log(`${path.padEnd(32)} ${String(result['req/s']).padStart(6)} req/s   µs CPU per request: target ${per(cpuSeconds(target.child.pid!) - before.target)} (${threads}; ${((switches(target.child.pid!) - before.switches) / result.requests).toFixed(2)} context switches), redis ${per(cpuSeconds(redisPid) - before.redis)}, load generator ${per((self.user + self.system) / 1e6)}`);
   await target.stop();
   // Every scenario adds jobs no worker takes: a Redis that grows by a million keys gets slower.

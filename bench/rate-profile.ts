@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { createTestKey, setClaims, signSet, startJwksServer, TEST_AUDIENCE } from '../test/helpers/kakao-transmitter.js';
 import { dropQueueKeys, setRequest } from './more.js';
+import { cpuByThread } from './proc-cpu.js';
 import { byPart } from './profile-parts.js';
 import { spawnTarget } from './spawn-target.js';
 import { steadyRate } from './steady-rate.js';
@@ -41,21 +42,6 @@ const { values } = parseArgs({
 const rate = Number(values.rate);
 const seconds = Number(values.seconds);
 
-/** utime + stime in seconds of a process's main thread and of all its other threads. */
-function cpuOf(pid: number): { main: number; other: number } {
-  const out = { main: 0, other: 0 };
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out[tid === String(pid) ? 'main' : 'other'] += (Number(fields[11]) + Number(fields[12])) / 100;
-    } catch {
-      // the thread ended
-    }
-  }
-  return out;
-}
-
 const redisPid = Number(execSync('pgrep -o redis-server').toString().trim());
 const key = await createTestKey('bench-key');
 const jwks = await startJwksServer([key]);
@@ -63,7 +49,7 @@ const total = Math.ceil(rate * (seconds + 3));
 const tokens = await Promise.all(Array.from({ length: total }, () => signSet(key, setClaims())));
 const dir = mkdtempSync(join(tmpdir(), 'bench-rate-profile-'));
 const env: Record<string, string> = {
-  ...Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => /^(WORKER_|QUEUE_|ACCOUNT|REDIS_WAIT|BUILT_IN|X)/.test(entry[0]) && entry[1] !== undefined)),
+  ...Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => /^(WORKER_|QUEUE_|ACCOUNT|REDIS_WAIT|BUILT_IN)/.test(entry[0]) && entry[1] !== undefined)),
   REDIS_URL: 'redis://127.0.0.1:6379', QUEUE_NAME: `rate-profile-${randomUUID()}`, KAKAO_AUDIENCE: TEST_AUDIENCE, KAKAO_JWKS_URI: jwks.url,
   PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', BENCH_JWK: JSON.stringify(key.publicJwk),
   ...(values.target === 'floor-worker' ? { BENCH_FLOOR_WORKER: '1' } : {}),
@@ -76,9 +62,9 @@ const make = () => ({ ...setRequest(tokens[next++]!), ...(floor ? { path: '/floo
 try {
   await steadyRate(target.url, { rate, seconds: 3, sockets: 64 }, make);
   const pid = target.child.pid!;
-  const before = { target: cpuOf(pid), redis: cpuOf(redisPid), worker: workerProcess ? cpuOf(workerProcess.child.pid!) : undefined };
+  const before = { target: cpuByThread(pid), redis: cpuByThread(redisPid), worker: workerProcess ? cpuByThread(workerProcess.child.pid!) : undefined };
   const http = await steadyRate(target.url, { rate, seconds, sockets: 64 }, make);
-  const after = { target: cpuOf(pid), redis: cpuOf(redisPid), worker: workerProcess ? cpuOf(workerProcess.child.pid!) : undefined };
+  const after = { target: cpuByThread(pid), redis: cpuByThread(redisPid), worker: workerProcess ? cpuByThread(workerProcess.child.pid!) : undefined };
   const per = (s: number) => Math.round((s / http.requests) * 1e6);
   console.log(`${floor ? values.target : `role ${values.role}`}, ${rate} SET/s for ${seconds} s: ack p50 ${http['p50 ms']} / p99 ${http['p99 ms']} / max ${http['max ms']} ms, non2xx ${http.non2xx + http.errors}`);
   console.log(`µs CPU per request: target main ${per(after.target.main - before.target.main)}, target other threads ${per(after.target.other - before.target.other)}, redis ${per(after.redis.main + after.redis.other - before.redis.main - before.redis.other)}, sender ${Math.round((http.senderCpu * 1e6) / rate)}${after.worker && before.worker ? `, worker process ${per(after.worker.main + after.worker.other - before.worker.main - before.worker.other)}` : ''}`);

@@ -24,7 +24,7 @@ const jwks = await startJwksServer([key]);
 const tokens = await Promise.all(Array.from({ length: count }, () => signSet(key, setClaims())));
 const dir = mkdtempSync(join(tmpdir(), 'bench-worker-profile-'));
 const env: Record<string, string> = {
-  ...Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => /^(WORKER_|X)/.test(entry[0]) && entry[1] !== undefined)),
+  ...Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => /^WORKER_/.test(entry[0]) && entry[1] !== undefined)),
   REDIS_URL: 'redis://127.0.0.1:6379', QUEUE_NAME: `worker-profile-${randomUUID()}`, KAKAO_AUDIENCE: TEST_AUDIENCE, KAKAO_JWKS_URI: jwks.url,
   PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info',
 };

@@ -34,7 +34,7 @@ export async function initEmbeddedDatabase(pgDataDir: string, template?: string)
  * directory and renamed into place, so a start killed halfway leaves no half database behind
  * (the next start unpacks again), and owner-only from the first byte (0600 and 0700).
  */
-async function unpackTemplate(template: string, pgDataDir: string): Promise<void> {
+function unpackTemplate(template: string, pgDataDir: string): void {
   const unpacking = `${pgDataDir}.unpacking`;
   rmSync(unpacking, { recursive: true, force: true });
   mkdirSync(unpacking, { recursive: true, mode: DIR_MODE });

@@ -40,7 +40,7 @@ export async function startEmbeddedPostgres(dataDirOption: string, template?: st
     const pgDataDir = join(dataDir, 'pglite');
     await initEmbeddedDatabase(pgDataDir, template);
     const db = await PGlite.create({ dataDir: pgDataDir, startParams: embeddedStartParams(PGlite.defaultStartParams) });
-    restrictDataDir(dataDir); // a new database arrives from the template with loose modes
+    restrictDataDir(dataDir); // initdb (without a template) and PostgreSQL's start make files with loose modes
     // Every socket shares PGlite's one session, and the socket layer ignores the search_path
     // startup option, so the schema is set on the instance itself.
     await db.exec('CREATE SCHEMA IF NOT EXISTS bullmq; SET search_path TO bullmq, public;');

@@ -74,7 +74,6 @@ describe('the change feed writer', () => {
     // Node took a write only until the socket was full; the rest waited as one string.
     expect(writes()).toBeLessThan(100);
     expect(written).toBeGreaterThan(1000);
-
   });
 
   it('cuts a stream whose socket does not drain in time, below the bound, with a reset that leaves the kernel nothing to hold', async () => {
